@@ -1,0 +1,55 @@
+package dev.agentbox.runtime;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** A live gVisor sandbox with an exec channel to its init process. */
+public interface RunningSandbox {
+
+    String id();
+
+    SandboxConfig config();
+
+    /** Runs a command to completion; output beyond {@link ExecRequest#maxOutputBytes()} is cut and flagged. */
+    ExecResult exec(ExecRequest request) throws RuntimeFailure;
+
+    /** Runs a command, passing output chunks to the listener as they arrive. */
+    ExecResult exec(ExecRequest request, OutputListener listener) throws RuntimeFailure;
+
+    /** True while the sandbox's init process is alive. */
+    boolean isAlive();
+
+    /** State of the pod's main process (the container command), if the config has one. */
+    MainProcessState mainProcess();
+
+    SandboxFiles files();
+
+    /** Where the main process's stdout/stderr are written on the host. */
+    Path logFile();
+
+    /** Kills all processes and deletes the container. Idempotent. */
+    void destroy();
+
+    interface OutputListener {
+        void onStdout(byte[] chunk);
+
+        void onStderr(byte[] chunk);
+    }
+
+    record MainProcessState(boolean running, Integer exitCode) {}
+
+    /** File operations inside the sandbox; paths are absolute or relative to the working directory. */
+    interface SandboxFiles {
+        void write(String path, byte[] content, int mode) throws RuntimeFailure;
+
+        byte[] read(String path, long maxBytes) throws RuntimeFailure;
+
+        List<FileEntry> list(String path) throws RuntimeFailure;
+
+        FileEntry stat(String path) throws RuntimeFailure;
+
+        void delete(String path, boolean recursive) throws RuntimeFailure;
+
+        void mkdir(String path, boolean parents) throws RuntimeFailure;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.agentbox.runtime;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Starts and finds gVisor sandboxes on this host. One instance owns one private runsc state
+ * directory ({@code --root}); every container under it belongs to this runtime.
+ */
+public interface SandboxRuntime extends AutoCloseable {
+
+    /** Starts a sandbox and returns once its exec channel answers (not waiting for readiness). */
+    RunningSandbox start(SandboxConfig config) throws RuntimeFailure;
+
+    /** The sandbox with this id if this runtime instance started it and it is still alive. */
+    Optional<RunningSandbox> get(String id);
+
+    /** Ids of every runsc container that exists under this runtime's state directory, alive or not. */
+    List<String> listContainers();
+
+    /** Kills and deletes the container with this id (also one left by an earlier process); no-op if absent. */
+    void destroy(String id);
+
+    /** Images known to this runtime: the built-in one and imported ones. */
+    ImageStore images();
+
+    @Override
+    void close();
+}
