@@ -1,0 +1,176 @@
+package dev.agentbox.server.controller;
+
+import dev.agentbox.api.Conditions;
+import dev.agentbox.api.agents.v1beta1.OperatingMode;
+import dev.agentbox.api.agents.v1beta1.Sandbox;
+import dev.agentbox.api.agents.v1beta1.SandboxStatus;
+import dev.agentbox.api.agents.v1beta1.ShutdownPolicy;
+import dev.agentbox.runtime.ExecRequest;
+import dev.agentbox.runtime.RunningSandbox;
+import dev.agentbox.runtime.RuntimeFailure;
+import dev.agentbox.runtime.SandboxConfig;
+import dev.agentbox.runtime.SandboxRuntime;
+import dev.agentbox.server.sandbox.LiveSandboxes;
+import dev.agentbox.server.sandbox.SandboxConfigs;
+import dev.agentbox.server.store.Store;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one gVisor sandbox running for each Sandbox object that should run, and none for the others.
+ * Ready mirrors the sandbox: DependenciesNotReady while starting or probing, DependenciesReady when it
+ * answers (and its readiness probe passes), SandboxSuspended, SandboxExpired or PodFailed otherwise.
+ */
+public final class SandboxController implements Controller {
+    private static final Logger log = LoggerFactory.getLogger(SandboxController.class);
+    private static final Duration PROBE_INTERVAL = Duration.ofMillis(250);
+
+    private final Store store;
+    private final SandboxRuntime runtime;
+    private final LiveSandboxes live;
+    private final SandboxConfigs configs;
+    private final Clock clock;
+
+    public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock) {
+        this.store = store;
+        this.runtime = runtime;
+        this.live = live;
+        this.configs = configs;
+        this.clock = clock;
+    }
+
+    @Override
+    public String name() {
+        return "sandbox";
+    }
+
+    /** The runsc container id of a Sandbox object: one per object incarnation (uid). */
+    public static String containerId(Sandbox sandbox) {
+        return "ab-" + sandbox.getMetadata().getUid();
+    }
+
+    @Override
+    public Result reconcile(ObjectKey key) {
+        Optional<Sandbox> found = store.get(Sandbox.class, key.namespace(), key.name());
+        if (found.isEmpty()) {
+            stop(key, "object deleted");
+            return Result.DONE;
+        }
+        Sandbox sandbox = found.get();
+        Instant now = clock.instant();
+        Instant shutdown = parseTime(sandbox.getSpec().getShutdownTime());
+        if (shutdown != null && !now.isBefore(shutdown)) {
+            stop(key, "shutdownTime passed");
+            if (sandbox.getSpec().effectiveShutdownPolicy() == ShutdownPolicy.DELETE) {
+                store.delete(Sandbox.class, key.namespace(), key.name());
+                log.info("sandbox {} deleted: shutdownTime {} passed (shutdownPolicy Delete)", key, shutdown);
+                return Result.DONE;
+            }
+            setReady(sandbox, false, Conditions.REASON_SANDBOX_EXPIRED, "shutdownTime " + shutdown + " passed; the sandbox was stopped (shutdownPolicy Retain)");
+            return Result.DONE;
+        }
+        Result later = shutdown == null ? Result.DONE : Result.requeueAfter(Duration.between(now, shutdown));
+        if (sandbox.getSpec().effectiveOperatingMode() == OperatingMode.SUSPENDED) {
+            stop(key, "operatingMode Suspended");
+            setReady(sandbox, false, Conditions.REASON_SANDBOX_SUSPENDED, "operatingMode is Suspended; set it to Running to start the sandbox again");
+            return later;
+        }
+
+        String id = containerId(sandbox);
+        RunningSandbox running = live.get(key).orElse(null);
+        if (running != null && !running.id().equals(id)) {
+            stop(key, "object was recreated"); // same name, new incarnation
+            running = null;
+        }
+        String restartPolicy = restartPolicy(sandbox);
+        if (running != null && !running.isAlive()) {
+            stop(key, "sandbox process died");
+            if ("Never".equals(restartPolicy)) {
+                setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox's init process exited; restartPolicy is Never. See the log with `agentbox logs " + key.name() + "`");
+                return later;
+            }
+            running = null;
+        }
+        if (running != null) {
+            RunningSandbox.MainProcessState main = running.mainProcess();
+            if (main != null && !main.running() && main.exitCode() != null) {
+                int code = main.exitCode();
+                boolean restart = "Always".equals(restartPolicy) || ("OnFailure".equals(restartPolicy) && code != 0);
+                if (!restart) {
+                    String reason = code == 0 ? Conditions.REASON_POD_SUCCEEDED : Conditions.REASON_POD_FAILED;
+                    setReady(sandbox, false, reason, "the main process exited with code " + code + " (restartPolicy " + restartPolicy + ")");
+                    return later;
+                }
+                stop(key, "main process exited with code " + code + ", restarting (restartPolicy " + restartPolicy + ")");
+                running = null;
+            }
+        }
+        if (running == null) {
+            setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "starting the gVisor sandbox");
+            SandboxConfig config = configs.forSandbox(sandbox, id);
+            runtime.destroy(id); // a container left by an earlier agentboxd under this id cannot be re-attached
+            try {
+                running = runtime.start(config);
+            } catch (RuntimeFailure e) {
+                log.warn("sandbox {} failed to start: {}", key, e.getMessage());
+                setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox could not start: " + e.getMessage());
+                return e.kind() == RuntimeFailure.Kind.FAILED ? Result.requeueAfter(Duration.ofSeconds(5)) : later;
+            }
+            live.put(key, running);
+            log.info("sandbox {} started as {}", key, id);
+        }
+        if (!running.config().readinessProbe().isEmpty() && !probe(running)) {
+            setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "the readiness probe has not passed yet");
+            return Result.requeueAfter(PROBE_INTERVAL);
+        }
+        setReady(sandbox, true, Conditions.REASON_DEPENDENCIES_READY, "the gVisor sandbox is running");
+        return later;
+    }
+
+    private boolean probe(RunningSandbox running) {
+        try {
+            return running.exec(new ExecRequest(running.config().readinessProbe(), null, null, null, Duration.ofSeconds(5), 4096)).exitCode() == 0;
+        } catch (RuntimeFailure e) {
+            return false;
+        }
+    }
+
+    private void stop(ObjectKey key, String why) {
+        live.remove(key).ifPresent(s -> {
+            s.destroy();
+            log.info("sandbox {} stopped: {}", key, why);
+        });
+    }
+
+    private void setReady(Sandbox sandbox, boolean ready, String reason, String message) {
+        SandboxStatus status = sandbox.getStatus() == null ? new SandboxStatus() : sandbox.getStatus();
+        Condition c = Conditions.of(Conditions.READY, ready ? Conditions.TRUE : Conditions.FALSE, reason, message,
+                sandbox.getMetadata().getGeneration());
+        boolean changed = Conditions.set(status, c, clock.instant());
+        String selector = dev.agentbox.api.Names.SANDBOX_NAME_HASH_LABEL + "=" + dev.agentbox.api.Hashing.nameHash(sandbox.getMetadata().getName());
+        if (!selector.equals(status.getSelector())) {
+            status.setSelector(selector);
+            changed = true;
+        }
+        if (!changed) return;
+        sandbox.setStatus(status);
+        sandbox.getMetadata().setResourceVersion(null);
+        store.updateStatus(sandbox);
+        log.info("sandbox {}/{}: Ready={} ({})", sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName(), ready, reason);
+    }
+
+    private static String restartPolicy(Sandbox sandbox) {
+        var t = sandbox.getSpec().getPodTemplate();
+        String p = t == null || t.getSpec() == null ? null : t.getSpec().getRestartPolicy();
+        return p == null ? "Always" : p;
+    }
+
+    static Instant parseTime(String rfc3339) {
+        return rfc3339 == null || rfc3339.isEmpty() ? null : java.time.OffsetDateTime.parse(rfc3339).toInstant();
+    }
+}

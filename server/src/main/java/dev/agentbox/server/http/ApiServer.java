@@ -1,0 +1,204 @@
+package dev.agentbox.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.agentbox.api.AgentboxException;
+import dev.agentbox.api.ForbiddenException;
+import dev.agentbox.api.InvalidException;
+import dev.agentbox.api.NotFoundException;
+import dev.agentbox.api.ResourceKind;
+import dev.agentbox.api.ResourceKinds;
+import dev.agentbox.api.SandboxFailedException;
+import dev.agentbox.api.UnauthorizedException;
+import dev.agentbox.runtime.ImageStore;
+import dev.agentbox.runtime.RuntimeFailure;
+import dev.agentbox.server.Admission;
+import dev.agentbox.server.Metrics;
+import dev.agentbox.server.auth.Principal;
+import dev.agentbox.server.auth.Tokens;
+import dev.agentbox.server.sandbox.LiveSandboxes;
+import dev.agentbox.server.store.Store;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** agentboxd's HTTP API (see docs/http-api.md): routing, bearer-token auth, and errors as Status objects. */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    private static final Pattern RESOURCE = Pattern.compile(
+            "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
+    private static final Pattern DATA_PLANE = Pattern.compile(
+            "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir)$");
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ObjectMapper mapper;
+    private final Tokens tokens;
+    private final Metrics metrics;
+    private final ImageStore images;
+    private final ResourceHandler resources;
+    private final DataPlaneHandler dataPlane;
+
+    public ApiServer(InetSocketAddress address, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
+                     Metrics metrics, ImageStore images, ObjectMapper mapper) throws IOException {
+        this.mapper = mapper;
+        this.tokens = tokens;
+        this.metrics = metrics;
+        this.images = images;
+        this.resources = new ResourceHandler(store, admission, mapper);
+        this.dataPlane = new DataPlaneHandler(store, live, metrics, mapper);
+        this.server = HttpServer.create(address, 256);
+        server.setExecutor(executor);
+        server.createContext("/", this::dispatch);
+    }
+
+    public void start() {
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void dispatch(HttpExchange ex) {
+        String path = ex.getRequestURI().getPath();
+        String kindName = null;
+        String objectName = null;
+        try {
+            if (path.equals("/healthz")) {
+                HttpIO.bytes(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            if (path.equals("/metrics")) {
+                HttpIO.bytes(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+                return;
+            }
+            Principal who = tokens.authenticate(ex.getRequestHeaders().getFirst("Authorization"))
+                    .orElseThrow(() -> new UnauthorizedException(
+                            "missing or unknown bearer token; send 'Authorization: Bearer <token>' (the admin token is in "
+                                    + tokens.adminTokenFile() + ")"));
+            Matcher m = DATA_PLANE.matcher(path);
+            if (m.matches()) {
+                kindName = "Sandbox";
+                objectName = m.group(2);
+                if (!who.mayAccess(m.group(1))) throw new ForbiddenException("token " + who.name() + " may not access namespace " + m.group(1));
+                dataPlane.handle(ex, m.group(1), m.group(2), m.group(3));
+                return;
+            }
+            m = RESOURCE.matcher(path);
+            if (m.matches()) {
+                ResourceKind kind = ResourceKinds.byPlural(m.group(1), m.group(4))
+                        .filter(k -> k.version().equals(m.group(2)))
+                        .orElseThrow(() -> new NotFoundException("the server does not serve " + m.group(1) + "/" + m.group(2) + " " + m.group(4)
+                                + "; served kinds: " + ResourceKinds.all().stream().map(k -> k.apiVersion() + "/" + k.plural()).toList()));
+                kindName = kind.kind();
+                objectName = m.group(5);
+                resources.handle(ex, who, kind, m.group(3), m.group(5));
+                return;
+            }
+            if (path.equals("/api/v1/tokens")) {
+                tokensEndpoint(ex, who);
+                return;
+            }
+            if (path.equals("/api/v1/images")) {
+                imagesEndpoint(ex, who);
+                return;
+            }
+            throw new NotFoundException("no such path " + path + "; see docs/http-api.md");
+        } catch (AgentboxException e) {
+            respond(ex, e, kindName, objectName);
+        } catch (RuntimeFailure e) {
+            AgentboxException mapped = switch (e.kind()) {
+                case NOT_FOUND -> new NotFoundException(e.getMessage());
+                case INVALID -> new InvalidException(e.getMessage());
+                case FAILED -> new SandboxFailedException(e.getMessage());
+            };
+            respond(ex, mapped, kindName, objectName);
+        } catch (IllegalArgumentException e) {
+            respond(ex, new InvalidException(e.getMessage()), kindName, objectName);
+        } catch (IOException e) {
+            log.debug("client connection failed on {}: {}", path, e.toString());
+            ex.close();
+        } catch (RuntimeException e) {
+            log.error("unexpected error on {} {}", ex.getRequestMethod(), path, e);
+            respond(ex, new SandboxFailedException("internal error: " + e + "; see the agentboxd log"), kindName, objectName);
+        }
+    }
+
+    private void respond(HttpExchange ex, AgentboxException e, String kind, String name) {
+        try {
+            HttpIO.error(ex, mapper, e, kind, name);
+        } catch (IOException | RuntimeException io) {
+            ex.close(); // headers were already sent (a stream): nothing more to say
+        }
+    }
+
+    private void tokensEndpoint(HttpExchange ex, Principal who) throws IOException {
+        requireAdmin(who);
+        switch (ex.getRequestMethod()) {
+            case "POST" -> {
+                JsonNode body = readJson(ex);
+                HashSet<String> namespaces = new HashSet<>();
+                body.path("namespaces").forEach(n -> namespaces.add(n.asText()));
+                String name = body.path("name").asText(null);
+                String secret = tokens.create(name, namespaces);
+                HttpIO.json(ex, 201, mapper, Map.of("name", name, "token", secret, "namespaces", List.copyOf(namespaces)));
+            }
+            case "GET" -> HttpIO.json(ex, 200, mapper, tokens.list().stream()
+                    .map(t -> Map.of("name", t.name(), "namespaces", List.copyOf(t.namespaces()))).toList());
+            case "DELETE" -> {
+                String name = HttpIO.query(ex).get("name");
+                if (!tokens.revoke(name)) throw new NotFoundException("token " + name + " not found");
+                HttpIO.bytes(ex, 204, "text/plain", new byte[0]);
+            }
+            default -> throw new InvalidException("use GET, POST or DELETE on /api/v1/tokens");
+        }
+    }
+
+    private void imagesEndpoint(HttpExchange ex, Principal who) throws IOException, RuntimeFailure {
+        switch (ex.getRequestMethod()) {
+            case "GET" -> HttpIO.json(ex, 200, mapper, images.list().stream().map(n -> Map.of("name", n)).toList());
+            case "POST" -> {
+                requireAdmin(who);
+                JsonNode body = readJson(ex);
+                String name = body.path("name").asText("");
+                String source = body.path("source").asText("");
+                if (name.isEmpty()) throw new InvalidException("name", "required, e.g. python:3.12");
+                if (source.isEmpty() || !Path.of(source).isAbsolute()) throw new InvalidException("source", "an absolute path of a rootfs directory or image tar on the daemon's host");
+                images.importImage(name, Path.of(source));
+                HttpIO.json(ex, 201, mapper, Map.of("name", name));
+            }
+            default -> throw new InvalidException("use GET or POST on /api/v1/images");
+        }
+    }
+
+    private JsonNode readJson(HttpExchange ex) throws IOException {
+        try {
+            return mapper.readTree(HttpIO.body(ex));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new InvalidException("body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static void requireAdmin(Principal who) {
+        if (!who.admin()) throw new ForbiddenException("this needs the admin token");
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}
