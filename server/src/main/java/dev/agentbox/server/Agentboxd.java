@@ -1,0 +1,220 @@
+package dev.agentbox.server;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentbox.api.Conditions;
+import dev.agentbox.api.agents.v1beta1.Sandbox;
+import dev.agentbox.runtime.GvisorRuntime;
+import dev.agentbox.runtime.RunningSandbox;
+import dev.agentbox.runtime.SandboxRuntime;
+import dev.agentbox.server.auth.Tokens;
+import dev.agentbox.server.controller.ClaimController;
+import dev.agentbox.server.controller.EventRouter;
+import dev.agentbox.server.controller.ObjectKey;
+import dev.agentbox.server.controller.SandboxController;
+import dev.agentbox.server.controller.WarmPoolController;
+import dev.agentbox.server.controller.WorkQueue;
+import dev.agentbox.server.http.ApiServer;
+import dev.agentbox.server.sandbox.LiveSandboxes;
+import dev.agentbox.server.sandbox.SandboxConfigs;
+import dev.agentbox.server.store.Store;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local daemon: SQLite store, gVisor runtime, the three controllers and the HTTP API, wired
+ * together. {@link #start} converges with what a previous process left behind: every runsc
+ * container under the state directory is destroyed (its exec channel died with that process) and
+ * every stored object is reconciled again, so ready sandboxes are replaced and no container leaks.
+ */
+public final class Agentboxd implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Agentboxd.class);
+
+    private final AgentboxdConfig config;
+    private final Store store;
+    private final Tokens tokens;
+    private final SandboxRuntime runtime;
+    private final LiveSandboxes live = new LiveSandboxes();
+    private final Metrics metrics = new Metrics();
+    private final WorkQueue sandboxQueue;
+    private final WorkQueue claimQueue;
+    private final WorkQueue poolQueue;
+    private final EventRouter router;
+    private final ApiServer api;
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("agentboxd-tick").factory());
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final URI endpoint;
+
+    private Agentboxd(AgentboxdConfig config) throws IOException {
+        this.config = config;
+        Path dir = config.stateDir();
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        ObjectMapper mapper = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        this.store = new Store(dir.resolve("state.db"), mapper);
+        this.tokens = new Tokens(dir, mapper);
+        this.runtime = new GvisorRuntime(dir.resolve("runtime"));
+        Clock clock = Clock.systemUTC();
+
+        List<String> leftovers = runtime.listContainers();
+        if (!leftovers.isEmpty()) {
+            log.info("destroying {} runsc container(s) left by an earlier agentboxd; their Sandboxes will be started again", leftovers.size());
+            leftovers.forEach(runtime::destroy);
+        }
+        markRestarted(clock);
+        ClaimController claims = new ClaimController(store, metrics, clock);
+        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(), clock), 8);
+        this.claimQueue = new WorkQueue(claims, 4);
+        this.poolQueue = new WorkQueue(new WarmPoolController(store), 2);
+        this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, claims);
+        router.resyncAll();
+
+        this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), store, new LocalAdmission(store, runtime.images()),
+                tokens, live, metrics, runtime.images(), mapper);
+        api.start();
+        this.endpoint = URI.create("http://" + config.host() + ":" + api.port());
+        Files.writeString(dir.resolve("endpoint"), endpoint + "\n");
+
+        ticker.scheduleWithFixedDelay(this::watchLiveSandboxes, 1, 1, TimeUnit.SECONDS);
+        ticker.scheduleWithFixedDelay(this::resync, 30, 30, TimeUnit.SECONDS);
+        log.info("agentboxd listening on {} (state in {})", endpoint, dir);
+    }
+
+    /**
+     * No sandbox survives a daemon restart (its exec channel was this process's pipe), so a Sandbox that
+     * says Ready is not: say so before any claim can bind it. The Sandbox controller starts it again.
+     */
+    private void markRestarted(Clock clock) {
+        for (Sandbox s : store.list(Sandbox.class, null)) {
+            if (!Conditions.isReady(s)) continue;
+            Condition c = Conditions.of(Conditions.READY, Conditions.FALSE, Conditions.REASON_DEPENDENCIES_NOT_READY,
+                    "agentboxd restarted; starting the sandbox again", s.getMetadata().getGeneration());
+            Conditions.set(s.getStatus(), c, clock.instant());
+            s.getMetadata().setResourceVersion(null);
+            store.updateStatus(s);
+        }
+    }
+
+    /** Starts the daemon; it runs until {@link #close()}. */
+    public static Agentboxd start(AgentboxdConfig config) {
+        try {
+            return new Agentboxd(config);
+        } catch (IOException e) {
+            throw new UncheckedIOException("agentboxd could not start: " + e.getMessage(), e);
+        }
+    }
+
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    public AgentboxdConfig config() {
+        return config;
+    }
+
+    public String adminToken() {
+        try {
+            return Files.readString(tokens.adminTokenFile()).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public SandboxRuntime runtime() {
+        return runtime;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    /** Blocks until {@link #close()} is called (from another thread or a shutdown hook). */
+    public void awaitTermination() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Sandboxes whose process died or whose main process exited need a reconcile now, not at the next resync. */
+    private void watchLiveSandboxes() {
+        try {
+            for (Sandbox s : store.list(Sandbox.class, null)) {
+                ObjectKey key = ObjectKey.of(s);
+                RunningSandbox r = live.get(key).orElse(null);
+                boolean ready = Conditions.isReady(s);
+                if (r != null && ready && (!r.isAlive() || (r.mainProcess() != null && !r.mainProcess().running() && r.mainProcess().exitCode() != null))) {
+                    sandboxQueue.enqueue(key);
+                }
+            }
+            updateStateGauge();
+        } catch (RuntimeException e) {
+            log.warn("sandbox liveness check: {}", e.toString());
+        }
+    }
+
+    private void updateStateGauge() {
+        Map<String, Integer> byState = new TreeMap<>(Map.of("Ready", 0, "Starting", 0, "Suspended", 0, "Failed", 0, "Expired", 0, "Succeeded", 0));
+        for (Sandbox s : store.list(Sandbox.class, null)) {
+            Condition ready = Conditions.get(s.getStatus(), Conditions.READY).orElse(null);
+            String state;
+            if (ready == null) state = "Starting";
+            else if (Conditions.TRUE.equals(ready.getStatus())) state = "Ready";
+            else state = switch (String.valueOf(ready.getReason())) {
+                case Conditions.REASON_SANDBOX_SUSPENDED -> "Suspended";
+                case Conditions.REASON_SANDBOX_EXPIRED -> "Expired";
+                case Conditions.REASON_POD_FAILED -> "Failed";
+                case Conditions.REASON_POD_SUCCEEDED -> "Succeeded";
+                default -> "Starting";
+            };
+            byState.merge(state, 1, Integer::sum);
+        }
+        byState.forEach(metrics::sandboxesInState);
+    }
+
+    private void resync() {
+        try {
+            router.resyncAll();
+        } catch (RuntimeException e) {
+            log.warn("resync: {}", e.toString());
+        }
+    }
+
+    /** True when no controller has work queued or running (tests use it to wait for quiescence). */
+    public boolean idle() {
+        return sandboxQueue.idle() && claimQueue.idle() && poolQueue.idle();
+    }
+
+    @Override
+    public void close() {
+        if (stopped.getCount() == 0) return;
+        log.info("agentboxd stopping");
+        ticker.shutdownNow();
+        api.close();
+        router.close();
+        claimQueue.close();
+        poolQueue.close();
+        sandboxQueue.close();
+        runtime.close(); // destroys every sandbox this process started
+        store.close();
+        try {
+            Files.deleteIfExists(config.stateDir().resolve("endpoint"));
+        } catch (IOException e) {
+            log.debug("endpoint file", e);
+        }
+        stopped.countDown();
+    }
+}

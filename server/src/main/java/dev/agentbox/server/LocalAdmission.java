@@ -1,0 +1,89 @@
+package dev.agentbox.server;
+
+import dev.agentbox.api.FieldError;
+import dev.agentbox.api.InvalidException;
+import dev.agentbox.api.agents.v1beta1.Sandbox;
+import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
+import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
+import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
+import dev.agentbox.runtime.ImageStore;
+import dev.agentbox.server.sandbox.PodSpecCheck;
+import dev.agentbox.server.store.Store;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * agentboxd's admission: pod templates must be runnable on one host (see {@link PodSpecCheck}),
+ * images must exist, and a claim's warm pool and a pool's template must exist when applied, so that a
+ * typo fails at apply time rather than leaving a claim pending forever.
+ */
+public final class LocalAdmission implements Admission {
+    private final Store store;
+    private final ImageStore images;
+
+    public LocalAdmission(Store store, ImageStore images) {
+        this.store = store;
+        this.images = images;
+    }
+
+    @Override
+    public List<String> admit(HasMetadata object) {
+        List<FieldError> errors = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        String ns = object.getMetadata().getNamespace();
+        switch (object) {
+            case SandboxTemplate t -> {
+                checkPod(t.getSpec().getPodTemplate() == null ? null : t.getSpec().getPodTemplate().getSpec(), errors, warnings);
+                if (t.getSpec().getNetworkPolicy() != null) {
+                    warnings.add("spec.networkPolicy: agentboxd runs every sandbox without a network; the policy is stored but only enforced by the Kubernetes operator");
+                }
+                if (t.getSpec().getVolumeClaimTemplates() != null && !t.getSpec().getVolumeClaimTemplates().isEmpty()) {
+                    errors.add(new FieldError("spec.volumeClaimTemplates", "persistent volumes are not supported by agentboxd yet; use emptyDir volumes"));
+                }
+            }
+            case Sandbox s -> {
+                checkPod(s.getSpec().getPodTemplate() == null ? null : s.getSpec().getPodTemplate().getSpec(), errors, warnings);
+                if (s.getSpec().getVolumeClaimTemplates() != null && !s.getSpec().getVolumeClaimTemplates().isEmpty()) {
+                    errors.add(new FieldError("spec.volumeClaimTemplates", "persistent volumes are not supported by agentboxd yet; use emptyDir volumes"));
+                }
+                if (Boolean.TRUE.equals(s.getSpec().getService())) {
+                    warnings.add("spec.service: sandboxes have no network on agentboxd; no service is created");
+                }
+            }
+            case SandboxWarmPool p -> {
+                String template = p.getSpec().getSandboxTemplateRef() == null ? null : p.getSpec().getSandboxTemplateRef().getName();
+                if (template != null && store.get(SandboxTemplate.class, ns, template).isEmpty()) {
+                    errors.add(new FieldError("spec.sandboxTemplateRef.name", "SandboxTemplate " + template + " not found in namespace " + ns + "; apply the template first"));
+                }
+            }
+            case SandboxClaim c -> {
+                String pool = c.getSpec().getWarmPoolRef() == null ? null : c.getSpec().getWarmPoolRef().getName();
+                if (pool != null && store.get(SandboxWarmPool.class, ns, pool).isEmpty()) {
+                    errors.add(new FieldError("spec.warmPoolRef.name", "SandboxWarmPool " + pool + " not found in namespace " + ns
+                            + "; apply the warm pool first (list them with `agentbox get warmpools -n " + ns + "`)"));
+                }
+            }
+            default -> { }
+        }
+        if (!errors.isEmpty()) throw new InvalidException(errors);
+        return warnings;
+    }
+
+    private void checkPod(PodSpec pod, List<FieldError> errors, List<String> warnings) {
+        String path = "spec.podTemplate.spec";
+        PodSpecCheck.Findings f = PodSpecCheck.check(pod, path);
+        errors.addAll(f.errors());
+        warnings.addAll(f.warnings());
+        if (pod == null || pod.getContainers() == null) return;
+        for (int i = 0; i < pod.getContainers().size(); i++) {
+            Container c = pod.getContainers().get(i);
+            if (c.getImage() != null && !c.getImage().isBlank() && !images.exists(c.getImage())) {
+                errors.add(new FieldError(path + ".containers[" + i + "].image", "image " + c.getImage() + " not found in agentboxd's image store; use "
+                        + ImageStore.BUILTIN + " or import it with `agentbox image import " + c.getImage() + " PATH` (known: " + images.list() + ")"));
+            }
+        }
+    }
+}
