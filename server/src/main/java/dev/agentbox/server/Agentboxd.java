@@ -120,6 +120,21 @@ public final class Agentboxd implements AutoCloseable {
         }
     }
 
+    /** {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N]}; the CLI's {@code agentbox serve} is the usual way. */
+    public static void main(String[] args) throws InterruptedException {
+        AgentboxdConfig config = AgentboxdConfig.defaults();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--state-dir" -> config = new AgentboxdConfig(Path.of(args[i + 1]), config.host(), config.port());
+                case "--port" -> config = config.withPort(Integer.parseInt(args[i + 1]));
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR and --port N");
+            }
+        }
+        Agentboxd daemon = start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(daemon::close));
+        daemon.awaitTermination();
+    }
+
     public URI endpoint() {
         return endpoint;
     }

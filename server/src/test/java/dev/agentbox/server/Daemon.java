@@ -1,0 +1,187 @@
+package dev.agentbox.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Test fixture: a real agentboxd (real gVisor, real SQLite) in a temporary state directory on a free
+ * port, plus a small HTTP helper. Closing it stops the daemon and checks that no runsc container is left.
+ */
+public final class Daemon implements AutoCloseable {
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final String EXT = "/apis/extensions.agents.x-k8s.io/v1beta1/namespaces/";
+    public static final String AGENTS = "/apis/agents.x-k8s.io/v1beta1/namespaces/";
+
+    public static final String TEMPLATE = """
+            apiVersion: extensions.agents.x-k8s.io/v1beta1
+            kind: SandboxTemplate
+            metadata:
+              name: python
+            spec:
+              podTemplate:
+                spec:
+                  containers:
+                  - name: python
+                    image: agentbox/builtin
+                    command: ["sleep", "infinity"]
+                    resources:
+                      limits:
+                        memory: 256Mi
+                        cpu: "1"
+            """;
+
+    public static String pool(String name, int replicas) {
+        return """
+                apiVersion: extensions.agents.x-k8s.io/v1beta1
+                kind: SandboxWarmPool
+                metadata:
+                  name: %s
+                spec:
+                  replicas: %d
+                  sandboxTemplateRef:
+                    name: python
+                """.formatted(name, replicas);
+    }
+
+    public static String claim(String name, String pool) {
+        return """
+                apiVersion: extensions.agents.x-k8s.io/v1beta1
+                kind: SandboxClaim
+                metadata:
+                  name: %s
+                spec:
+                  warmPoolRef:
+                    name: %s
+                """.formatted(name, pool);
+    }
+
+    public record Response(int status, String body) {
+        public JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new UncheckedIOException("not JSON: " + body, e);
+            }
+        }
+    }
+
+    public final Path stateDir;
+    public final Agentboxd agentboxd;
+    private final HttpClient http = HttpClient.newHttpClient();
+    public final String token;
+
+    public Daemon() {
+        this(tempDir());
+    }
+
+    public Daemon(Path stateDir) {
+        this.stateDir = stateDir;
+        this.agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0));
+        this.token = agentboxd.adminToken();
+    }
+
+    static Path tempDir() {
+        try {
+            return Files.createTempDirectory("agentboxd-test");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Response call(String method, String path, String body) {
+        return call(method, path, body, token);
+    }
+
+    public Response call(String method, String path, String body, String bearer) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(agentboxd.endpoint() + path)).timeout(Duration.ofMinutes(2));
+        if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        try {
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new Response(r.statusCode(), r.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** POSTs a manifest to its kind's collection in {@code ns}; the plural comes from the kind. */
+    public Response create(String ns, String yaml) {
+        String kind = yaml.lines().filter(l -> l.startsWith("kind:")).findFirst().orElseThrow().substring(5).trim();
+        String base = kind.equals("Sandbox") ? AGENTS : EXT;
+        return call("POST", base + ns + "/" + kind.toLowerCase() + "s", yaml);
+    }
+
+    public Response createOk(String ns, String yaml) {
+        Response r = create(ns, yaml);
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r;
+    }
+
+    public JsonNode get(String ns, String plural, String name) {
+        String base = plural.equals("sandboxes") ? AGENTS : EXT;
+        Response r = call("GET", base + ns + "/" + plural + "/" + name, null);
+        return r.status() == 200 ? r.json() : null;
+    }
+
+    public List<JsonNode> list(String ns, String plural) {
+        String base = plural.equals("sandboxes") ? AGENTS : EXT;
+        Response r = call("GET", base + ns + "/" + plural, null);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        List<JsonNode> out = new ArrayList<>();
+        r.json().get("items").forEach(out::add);
+        return out;
+    }
+
+    public static boolean ready(JsonNode object) {
+        if (object == null) return false;
+        for (JsonNode c : object.path("status").path("conditions")) {
+            if ("Ready".equals(c.path("type").asText())) return "True".equals(c.path("status").asText());
+        }
+        return false;
+    }
+
+    /** Waits until the claim is Ready and returns its sandbox's name. */
+    public String awaitClaimReady(String ns, String claim) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> ready(get(ns, "sandboxclaims", claim)));
+        return get(ns, "sandboxclaims", claim).path("status").path("sandbox").path("name").asText();
+    }
+
+    public void awaitPoolReady(String ns, String pool, int readyReplicas) {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .until(() -> get(ns, "sandboxwarmpools", pool).path("status").path("readyReplicas").asInt() == readyReplicas);
+    }
+
+    public Response exec(String ns, String sandbox, String shell) {
+        try {
+            return call("POST", "/api/v1/namespaces/" + ns + "/sandboxes/" + sandbox + "/exec",
+                    JSON.writeValueAsString(java.util.Map.of("shell", shell)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        agentboxd.close();
+        try (var runtime = new dev.agentbox.runtime.GvisorRuntime(stateDir.resolve("runtime"))) {
+            assertThat(runtime.listContainers()).as("runsc containers left after agentboxd stopped").isEmpty();
+        }
+    }
+}
