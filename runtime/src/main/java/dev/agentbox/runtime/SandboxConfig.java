@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything the runtime needs to start one sandbox, already resolved from a PodSpec by
- * {@link PodSpecTranslator}. Limits of 0 mean "no limit".
+ * Everything the runtime needs to start one sandbox. The server resolves it from a PodSpec
+ * (that translation lives in the server module, not here). Limits of 0 mean "no limit";
+ * {@code maxProcesses} 0 means {@link #DEFAULT_MAX_PROCESSES}.
  *
  * @param command the main process (container command + args); empty: only the init process runs
  * @param readinessProbe argv of an exec readiness probe; empty: ready once started

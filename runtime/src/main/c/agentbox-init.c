@@ -1,0 +1,682 @@
+/*
+ * agentbox-init: PID 1 of every agentbox sandbox and its data plane.
+ *
+ * It serves framed, multiplexed requests on stdin and answers on stdout (the pipes of the
+ * foreground `runsc run` process held by the Java runtime). See runtime/DESIGN.md.
+ *
+ * Frame: u32 len (big endian, counts type+id+payload) | u8 type | u32 request id | payload.
+ * Statically linked so that it runs in any image, even one without a libc.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VERSION "agentbox-init/1"
+
+enum {
+    T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4,
+    T_WRITE = 10, T_READ = 11, T_LIST = 12, T_STAT = 13, T_DELETE = 14, T_MKDIR = 15,
+    RS_HELLO = 100, RS_OUT = 101, RS_ERR = 102, RS_EXIT = 103, RS_OK = 104, RS_FAIL = 105,
+};
+
+#define MAX_FRAME (512u * 1024 * 1024)
+#define CHUNK 65536
+#define MAX_PROCS 1024
+#define PIPE_GRACE_MS 250
+
+/* ---------- output ---------- */
+
+static void die(const char *what) {
+    fprintf(stderr, "agentbox-init: %s: %s\n", what, strerror(errno));
+    _exit(111);
+}
+
+static void write_all(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            die("write to host");
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void put32(unsigned char *p, uint32_t v) {
+    p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
+
+/* Sends one frame whose payload is given as up to two pieces. */
+static void send_frame2(uint8_t type, uint32_t id, const void *a, size_t na, const void *b, size_t nb) {
+    unsigned char hdr[9];
+    put32(hdr, (uint32_t)(5 + na + nb));
+    hdr[4] = type;
+    put32(hdr + 5, id);
+    if (na + nb <= 8192) {
+        unsigned char buf[9 + 8192];
+        memcpy(buf, hdr, 9);
+        if (na) memcpy(buf + 9, a, na);
+        if (nb) memcpy(buf + 9 + na, b, nb);
+        write_all(1, buf, 9 + na + nb);
+        return;
+    }
+    write_all(1, hdr, 9);
+    if (na) write_all(1, a, na);
+    if (nb) write_all(1, b, nb);
+}
+
+static void send_frame(uint8_t type, uint32_t id, const void *p, size_t n) { send_frame2(type, id, p, n, NULL, 0); }
+
+/* growable buffer for building replies */
+typedef struct { unsigned char *p; size_t n, cap; } buf_t;
+
+static void b_need(buf_t *b, size_t more) {
+    if (b->n + more <= b->cap) return;
+    size_t c = b->cap ? b->cap * 2 : 256;
+    while (c < b->n + more) c *= 2;
+    b->p = realloc(b->p, c);
+    if (!b->p) die("realloc");
+    b->cap = c;
+}
+static void b_u8(buf_t *b, uint8_t v) { b_need(b, 1); b->p[b->n++] = v; }
+static void b_u32(buf_t *b, uint32_t v) { b_need(b, 4); put32(b->p + b->n, v); b->n += 4; }
+static void b_u64(buf_t *b, uint64_t v) { b_u32(b, (uint32_t)(v >> 32)); b_u32(b, (uint32_t)v); }
+static void b_bytes(buf_t *b, const void *p, size_t n) { b_u32(b, (uint32_t)n); b_need(b, n); memcpy(b->p + b->n, p, n); b->n += n; }
+static void b_str(buf_t *b, const char *s) { b_bytes(b, s, strlen(s)); }
+
+static void send_fail(uint32_t id, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void send_fail(uint32_t id, int err, const char *fmt, ...) {
+    char msg[PATH_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    buf_t b = {0};
+    b_u32(&b, (uint32_t)err);
+    b_str(&b, msg);
+    send_frame(RS_FAIL, id, b.p, b.n);
+    free(b.p);
+}
+
+/* ---------- input parsing ---------- */
+
+typedef struct { const unsigned char *p; size_t n; int bad; } rd_t;
+
+static uint32_t r_u32(rd_t *r) {
+    if (r->n < 4) { r->bad = 1; return 0; }
+    uint32_t v = ((uint32_t)r->p[0] << 24) | ((uint32_t)r->p[1] << 16) | ((uint32_t)r->p[2] << 8) | r->p[3];
+    r->p += 4; r->n -= 4;
+    return v;
+}
+static uint8_t r_u8(rd_t *r) {
+    if (r->n < 1) { r->bad = 1; return 0; }
+    uint8_t v = r->p[0];
+    r->p++; r->n--;
+    return v;
+}
+static uint64_t r_u64(rd_t *r) { uint64_t hi = r_u32(r); return (hi << 32) | r_u32(r); }
+/* returns a pointer into the frame; the frame is NUL-padded by the reader for strings */
+static const unsigned char *r_bytes(rd_t *r, uint32_t *len) {
+    uint32_t n = r_u32(r);
+    if (r->bad || r->n < n) { r->bad = 1; *len = 0; return (const unsigned char *)""; }
+    const unsigned char *p = r->p;
+    r->p += n; r->n -= n;
+    *len = n;
+    return p;
+}
+/* strings are copied so that they are NUL terminated */
+static char *r_str(rd_t *r) {
+    uint32_t n;
+    const unsigned char *p = r_bytes(r, &n);
+    char *s = malloc(n + 1);
+    if (!s) die("malloc");
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}
+static char **r_strlist(rd_t *r) {
+    uint32_t n = r_u32(r);
+    if (r->bad || n > 1u << 20) { r->bad = 1; n = 0; }
+    char **v = calloc(n + 1, sizeof *v);
+    if (!v) die("calloc");
+    for (uint32_t i = 0; i < n && !r->bad; i++) v[i] = r_str(r);
+    return v;
+}
+static void free_strlist(char **v) {
+    if (!v) return;
+    for (char **p = v; *p; p++) free(*p);
+    free(v);
+}
+
+static int read_full(int fd, void *buf, size_t n) {
+    char *p = buf;
+    while (n > 0) {
+        ssize_t got = read(fd, p, n);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (got == 0) return 0;
+        p += got;
+        n -= (size_t)got;
+    }
+    return 1;
+}
+
+/* ---------- processes ---------- */
+
+typedef struct {
+    int used;
+    uint32_t id;
+    pid_t pid;
+    int out, err, in;            /* parent ends, -1 when closed */
+    unsigned char *stdin_buf;
+    size_t stdin_len, stdin_off;
+    int exited, status;
+    int timed_out;
+    int64_t deadline_ms;         /* 0: none */
+    int64_t exited_at_ms;
+} proc_t;
+
+static proc_t procs[MAX_PROCS];
+static int sigpipe_fds[2];
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_sigchld(int sig) {
+    (void)sig;
+    int e = errno;
+    char c = 0;
+    (void)!write(sigpipe_fds[1], &c, 1);
+    errno = e;
+}
+
+/* Child side of vfork: only async-signal-safe calls, no heap. */
+static void child_fail(const char *what, const char *arg, int err) {
+    const char *m = strerror(err);
+    (void)!write(2, "agentbox: ", 10);
+    (void)!write(2, what, strlen(what));
+    if (arg) { (void)!write(2, " ", 1); (void)!write(2, arg, strlen(arg)); }
+    (void)!write(2, ": ", 2);
+    (void)!write(2, m, strlen(m));
+    (void)!write(2, "\n", 1);
+}
+
+static void child_exec(char **argv, char **envp) {
+    const char *file = argv[0];
+    if (strchr(file, '/')) {
+        execve(file, argv, envp);
+        child_fail("cannot execute", file, errno);
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char **e = envp; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0) { path = *e + 5; break; }
+    char buf[PATH_MAX];
+    int saw_eacces = 0;
+    size_t fl = strlen(file);
+    for (const char *p = path;; ) {
+        const char *end = strchr(p, ':');
+        size_t dl = end ? (size_t)(end - p) : strlen(p);
+        if (dl == 0) { buf[0] = '.'; dl = 1; } else if (dl < sizeof buf) memcpy(buf, p, dl);
+        if (dl + 1 + fl + 1 <= sizeof buf) {
+            buf[dl] = '/';
+            memcpy(buf + dl + 1, file, fl + 1);
+            execve(buf, argv, envp);
+            if (errno == EACCES) saw_eacces = 1;
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    child_fail("command not found", file, saw_eacces ? EACCES : ENOENT);
+    _exit(saw_eacces ? 126 : 127);
+}
+
+static proc_t *find_proc_by_id(uint32_t id) {
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i].used && procs[i].id == id) return &procs[i];
+    return NULL;
+}
+
+static void spawn(uint32_t id, rd_t *r, int is_main) {
+    char **argv = r_strlist(r);
+    char **envp = r_strlist(r);
+    char *cwd = r_str(r);
+    uint32_t uid = r_u32(r), gid = r_u32(r);
+    uint32_t timeout_ms = 0;
+    uint8_t has_stdin = 0;
+    uint32_t stdin_len = 0;
+    const unsigned char *stdin_data = NULL;
+    if (!is_main) {
+        timeout_ms = r_u32(r);
+        has_stdin = r_u8(r);
+        stdin_data = r_bytes(r, &stdin_len);
+    }
+    proc_t *slot = NULL;
+    if (r->bad || !argv[0]) {
+        send_fail(id, EINVAL, "malformed exec request");
+        goto out;
+    }
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (!procs[i].used) { slot = &procs[i]; break; }
+    if (!slot) {
+        send_fail(id, EAGAIN, "too many concurrent commands in this sandbox (max %d)", MAX_PROCS);
+        goto out;
+    }
+    int po[2], pe[2], pi[2] = {-1, -1};
+    if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
+        send_fail(id, errno, "pipe: %s", strerror(errno));
+        goto out;
+    }
+    if (has_stdin) {
+        if (pipe2(pi, O_CLOEXEC)) { send_fail(id, errno, "pipe: %s", strerror(errno)); close(po[0]); close(po[1]); close(pe[0]); close(pe[1]); goto out; }
+    } else {
+        pi[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t pid = vfork();
+    if (pid == 0) {
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+        for (int s = 1; s < 65; s++) sigaction(s, &dfl, NULL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        setpgid(0, 0);
+        if (pi[0] >= 0) dup2(pi[0], 0); else close(0);
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        if (setgroups(0, NULL) && uid != 0) { /* not fatal when already unprivileged */ }
+        if (setgid(gid) && gid != getgid()) { child_fail("setgid", NULL, errno); _exit(126); }
+        if (setuid(uid) && uid != getuid()) { child_fail("setuid", NULL, errno); _exit(126); }
+        if (cwd[0] && chdir(cwd)) { child_fail("cannot change directory to", cwd, errno); _exit(126); }
+        child_exec(argv, envp);
+        _exit(127);
+    }
+    int err = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(po[1]);
+    close(pe[1]);
+    if (pi[0] >= 0) close(pi[0]);
+    if (pid < 0) {
+        close(po[0]); close(pe[0]);
+        if (pi[1] >= 0) close(pi[1]);
+        send_fail(id, err, "fork: %s", strerror(err));
+        goto out;
+    }
+    memset(slot, 0, sizeof *slot);
+    slot->used = 1;
+    slot->id = id;
+    slot->pid = pid;
+    slot->out = po[0];
+    slot->err = pe[0];
+    slot->in = pi[1];
+    if (slot->in >= 0) {
+        fcntl(slot->in, F_SETFL, O_NONBLOCK);
+        if (stdin_len) {
+            slot->stdin_buf = malloc(stdin_len);
+            if (!slot->stdin_buf) die("malloc");
+            memcpy(slot->stdin_buf, stdin_data, stdin_len);
+            slot->stdin_len = stdin_len;
+        } else {
+            close(slot->in);
+            slot->in = -1;
+        }
+    }
+    slot->deadline_ms = timeout_ms ? now_ms() + timeout_ms : 0;
+out:
+    free_strlist(argv);
+    free_strlist(envp);
+    free(cwd);
+}
+
+static void close_fd(int *fd) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+static void maybe_finish(proc_t *p) {
+    if (!p->exited || p->out >= 0 || p->err >= 0) return;
+    close_fd(&p->in);
+    free(p->stdin_buf);
+    int code, sig = 0;
+    if (WIFEXITED(p->status)) code = WEXITSTATUS(p->status);
+    else { sig = WTERMSIG(p->status); code = 128 + sig; }
+    unsigned char b[6];
+    put32(b, (uint32_t)code);
+    b[4] = (uint8_t)sig;
+    b[5] = (uint8_t)p->timed_out;
+    send_frame(RS_EXIT, p->id, b, 6);
+    memset(p, 0, sizeof *p);
+}
+
+static void reap(void) {
+    for (;;) {
+        int st;
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        if (pid <= 0) break;
+        for (int i = 0; i < MAX_PROCS; i++) {
+            if (procs[i].used && procs[i].pid == pid && !procs[i].exited) {
+                procs[i].exited = 1;
+                procs[i].status = st;
+                procs[i].exited_at_ms = now_ms();
+                break;
+            }
+        }
+    }
+}
+
+static void pump(proc_t *p, int *fd, uint8_t type) {
+    unsigned char buf[CHUNK];
+    ssize_t n = read(*fd, buf, sizeof buf);
+    if (n > 0) send_frame(type, p->id, buf, (size_t)n);
+    else if (n == 0 || (errno != EINTR && errno != EAGAIN)) close_fd(fd);
+}
+
+static void feed(proc_t *p) {
+    while (p->stdin_off < p->stdin_len) {
+        ssize_t w = write(p->in, p->stdin_buf + p->stdin_off, p->stdin_len - p->stdin_off);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            break; /* EPIPE: the child does not read its input */
+        }
+        p->stdin_off += (size_t)w;
+    }
+    close_fd(&p->in);
+}
+
+/* ---------- files ---------- */
+
+static const char *forbidden[] = {"/proc", "/sys", "/dev", "/.agentbox", NULL};
+
+static int is_forbidden(const char *real) {
+    for (const char **f = forbidden; *f; f++) {
+        size_t l = strlen(*f);
+        if (strncmp(real, *f, l) == 0 && (real[l] == 0 || real[l] == '/')) return 1;
+    }
+    return 0;
+}
+
+/* Checks where a path really lands (after symlinks) for the longest existing prefix. */
+static int check_path(uint32_t id, const char *path) {
+    if (path[0] != '/') { send_fail(id, EINVAL, "%s: path must be absolute", path); return -1; }
+    char tmp[PATH_MAX], real[PATH_MAX];
+    if (strlen(path) >= sizeof tmp) { send_fail(id, ENAMETOOLONG, "%s: path too long", path); return -1; }
+    strcpy(tmp, path);
+    for (;;) {
+        if (realpath(tmp, real)) {
+            if (is_forbidden(real)) { send_fail(id, EPERM, "%s: path not allowed (resolves to %s)", path, real); return -1; }
+            return 0;
+        }
+        char *slash = strrchr(tmp, '/');
+        if (!slash || slash == tmp) return 0;
+        *slash = 0;
+    }
+}
+
+static int mkdirs(const char *path, uid_t uid, gid_t gid) {
+    char tmp[PATH_MAX];
+    if (strlen(path) >= sizeof tmp) { errno = ENAMETOOLONG; return -1; }
+    strcpy(tmp, path);
+    for (char *p = tmp + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(tmp, 0755) == 0) { if (lchown(tmp, uid, gid)) {} }
+            else if (errno != EEXIST) return -1;
+            else {
+                struct stat st;
+                if (stat(tmp, &st) == 0 && !S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
+            }
+            *p = c;
+            if (c == 0) break;
+        }
+    }
+    return 0;
+}
+
+static void put_entry(buf_t *b, const char *name, const struct stat *st) {
+    b_str(b, name);
+    uint8_t t = S_ISREG(st->st_mode) ? 0 : S_ISDIR(st->st_mode) ? 1 : S_ISLNK(st->st_mode) ? 2 : 3;
+    b_u8(b, t);
+    b_u64(b, (uint64_t)st->st_size);
+    b_u32(b, st->st_mode & 07777);
+    b_u64(b, (uint64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
+    (void)st; (void)f;
+    return (flag == FTW_DP ? rmdir(p) : unlink(p)) ? -1 : 0;
+}
+
+static void file_op(uint8_t type, uint32_t id, rd_t *r) {
+    char *path = r_str(r);
+    buf_t b = {0};
+    if (r->bad) { send_fail(id, EINVAL, "malformed request"); goto out; }
+    if (check_path(id, path)) goto out;
+    struct stat st;
+    switch (type) {
+    case T_WRITE: {
+        uint32_t mode = r_u32(r), uid = r_u32(r), gid = r_u32(r), n;
+        const unsigned char *data = r_bytes(r, &n);
+        if (r->bad) { send_fail(id, EINVAL, "malformed request"); goto out; }
+        char parent[PATH_MAX];
+        strcpy(parent, path);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) { *slash = 0; if (mkdirs(parent, uid, gid)) { send_fail(id, errno, "%s: %s", parent, strerror(errno)); goto out; } }
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+        if (fd < 0) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        if (fchown(fd, uid, gid)) {}
+        fchmod(fd, mode & 07777);
+        size_t off = 0;
+        while (off < n) {
+            ssize_t w = write(fd, data + off, n - off);
+            if (w < 0) { if (errno == EINTR) continue; int e = errno; close(fd); send_fail(id, e, "%s: %s", path, strerror(e)); goto out; }
+            off += (size_t)w;
+        }
+        if (close(fd)) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        send_frame(RS_OK, id, NULL, 0);
+        break;
+    }
+    case T_READ: {
+        uint64_t max = r_u64(r);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { close(fd); send_fail(id, EISDIR, "%s: not a regular file", path); goto out; }
+        if ((uint64_t)st.st_size > max) { close(fd); send_fail(id, EFBIG, "%s: file is %lld bytes, over the read limit of %llu bytes", path, (long long)st.st_size, (unsigned long long)max); goto out; }
+        b_need(&b, (size_t)st.st_size + 1);
+        for (;;) {
+            b_need(&b, CHUNK);
+            ssize_t got = read(fd, b.p + b.n, CHUNK);
+            if (got < 0) { if (errno == EINTR) continue; int e = errno; close(fd); send_fail(id, e, "%s: %s", path, strerror(e)); goto out; }
+            if (got == 0) break;
+            b.n += (size_t)got;
+            if (b.n > max) { close(fd); send_fail(id, EFBIG, "%s: file is over the read limit of %llu bytes", path, (unsigned long long)max); goto out; }
+        }
+        close(fd);
+        send_frame(RS_OK, id, b.p, b.n);
+        break;
+    }
+    case T_STAT:
+        if (lstat(path, &st)) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        put_entry(&b, path, &st);
+        send_frame(RS_OK, id, b.p, b.n);
+        break;
+    case T_LIST: {
+        DIR *d = opendir(path);
+        if (!d) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        buf_t entries = {0};
+        uint32_t count = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)) continue;
+            put_entry(&entries, de->d_name, &st);
+            count++;
+        }
+        closedir(d);
+        b_u32(&b, count);
+        send_frame2(RS_OK, id, b.p, b.n, entries.p, entries.n);
+        free(entries.p);
+        break;
+    }
+    case T_DELETE: {
+        uint8_t recursive = r_u8(r);
+        if (lstat(path, &st)) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        if (!strcmp(path, "/")) { send_fail(id, EPERM, "/: refusing to delete the root directory"); goto out; }
+        int rc;
+        if (S_ISDIR(st.st_mode)) rc = recursive ? nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS) : rmdir(path);
+        else rc = unlink(path);
+        if (rc) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        send_frame(RS_OK, id, NULL, 0);
+        break;
+    }
+    case T_MKDIR: {
+        uint8_t parents = r_u8(r);
+        uint32_t uid = r_u32(r), gid = r_u32(r);
+        int rc;
+        if (parents) rc = mkdirs(path, uid, gid);
+        else if ((rc = mkdir(path, 0755)) == 0) { if (lchown(path, uid, gid)) {} }
+        if (rc) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        send_frame(RS_OK, id, NULL, 0);
+        break;
+    }
+    }
+out:
+    free(b.p);
+    free(path);
+}
+
+/* ---------- requests ---------- */
+
+static void handle(uint8_t type, uint32_t id, unsigned char *payload, size_t n) {
+    rd_t r = {payload, n, 0};
+    switch (type) {
+    case T_HELLO: {
+        buf_t b = {0};
+        b_str(&b, VERSION);
+        send_frame(RS_HELLO, id, b.p, b.n);
+        free(b.p);
+        break;
+    }
+    case T_EXEC: spawn(id, &r, 0); break;
+    case T_MAIN: spawn(id, &r, 1); break;
+    case T_SIGNAL: {
+        uint32_t target = r_u32(&r), sig = r_u32(&r);
+        proc_t *p = find_proc_by_id(target);
+        if (p && !p->exited) kill(-p->pid, (int)sig);
+        break;
+    }
+    case T_WRITE: case T_READ: case T_LIST: case T_STAT: case T_DELETE: case T_MKDIR:
+        file_op(type, id, &r);
+        break;
+    default:
+        send_fail(id, ENOSYS, "unknown request type %u", type);
+    }
+}
+
+/* Returns 0 on EOF of the host. */
+static int read_request(void) {
+    unsigned char hdr[9];
+    int rc = read_full(0, hdr, 9);
+    if (rc <= 0) return 0;
+    uint32_t len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
+    uint32_t id = ((uint32_t)hdr[5] << 24) | ((uint32_t)hdr[6] << 16) | ((uint32_t)hdr[7] << 8) | hdr[8];
+    if (len < 5 || len > MAX_FRAME) { fprintf(stderr, "agentbox-init: bad frame length %u\n", len); return 0; }
+    size_t n = len - 5;
+    unsigned char *payload = malloc(n + 1);
+    if (!payload) { fprintf(stderr, "agentbox-init: cannot allocate %zu bytes\n", n); return 0; }
+    if (read_full(0, payload, n) <= 0) { free(payload); return 0; }
+    handle(hdr[4], id, payload, n);
+    free(payload);
+    return 1;
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK)) die("pipe");
+    struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+    umask(022);
+
+    static struct pollfd pfds[2 + 3 * MAX_PROCS];
+    static proc_t *owner[2 + 3 * MAX_PROCS];
+    static int kind[2 + 3 * MAX_PROCS];
+    for (;;) {
+        int n = 0;
+        pfds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
+        pfds[n++] = (struct pollfd){.fd = sigpipe_fds[0], .events = POLLIN};
+        int64_t now = now_ms(), wait = -1;
+        for (int i = 0; i < MAX_PROCS; i++) {
+            proc_t *p = &procs[i];
+            if (!p->used) continue;
+            if (p->deadline_ms && !p->timed_out) {
+                if (now >= p->deadline_ms) {
+                    p->timed_out = 1;
+                    kill(-p->pid, SIGKILL);
+                    kill(p->pid, SIGKILL);
+                } else if (wait < 0 || p->deadline_ms - now < wait) wait = p->deadline_ms - now;
+            }
+            if (p->exited && (p->out >= 0 || p->err >= 0)) {
+                /* a background child may still hold the pipes: give up on them after a grace period */
+                int64_t left = p->exited_at_ms + PIPE_GRACE_MS - now;
+                if (left <= 0 || p->timed_out) { close_fd(&p->out); close_fd(&p->err); }
+                else if (wait < 0 || left < wait) wait = left;
+            }
+            maybe_finish(p);
+            if (!p->used) continue;
+            if (p->out >= 0) { owner[n] = p; kind[n] = 1; pfds[n++] = (struct pollfd){.fd = p->out, .events = POLLIN}; }
+            if (p->err >= 0) { owner[n] = p; kind[n] = 2; pfds[n++] = (struct pollfd){.fd = p->err, .events = POLLIN}; }
+            if (p->in >= 0) { owner[n] = p; kind[n] = 3; pfds[n++] = (struct pollfd){.fd = p->in, .events = POLLOUT}; }
+        }
+        int rc = poll(pfds, (nfds_t)n, (int)wait);
+        if (rc < 0) {
+            if (errno == EINTR) continue;
+            die("poll");
+        }
+        if (pfds[1].revents) {
+            char drain[64];
+            while (read(sigpipe_fds[0], drain, sizeof drain) > 0) {}
+            reap();
+        }
+        for (int i = 2; i < n; i++) {
+            if (!pfds[i].revents) continue;
+            proc_t *p = owner[i];
+            if (kind[i] == 1 && p->out == pfds[i].fd) pump(p, &p->out, RS_OUT);
+            else if (kind[i] == 2 && p->err == pfds[i].fd) pump(p, &p->err, RS_ERR);
+            else if (kind[i] == 3 && p->in == pfds[i].fd) {
+                if (pfds[i].revents & (POLLERR | POLLHUP)) close_fd(&p->in);
+                else feed(p);
+            }
+        }
+        if (pfds[0].revents) {
+            if (!read_request()) {
+                /* the host went away: take everything down with us */
+                kill(-1, SIGKILL);
+                return 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.agentbox.runtime.internal;
+
+import dev.agentbox.runtime.SandboxConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the OCI runtime spec (config.json) of one sandbox. See runtime/DESIGN.md for the layout. */
+public final class Bundle {
+    public static final String INIT_PATH = "/.agentbox/init";
+    static final List<String> CAPS = List.of(
+            "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+            "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
+
+    private Bundle() {}
+
+    public static Map<String, Object> spec(SandboxConfig c, Path rootfs, boolean builtin, Path agentDir) {
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("ociVersion", "1.0.2");
+        int nproc = c.maxProcesses() > 0 ? c.maxProcesses() : SandboxConfig.DEFAULT_MAX_PROCESSES;
+        Map<String, Object> caps = new LinkedHashMap<>();
+        for (String k : List.of("bounding", "effective", "permitted")) caps.put(k, CAPS);
+        Map<String, Object> process = new LinkedHashMap<>();
+        process.put("terminal", false);
+        // the agent runs as root inside the sandbox (to set up and own files); it runs every command as uid/gid
+        process.put("user", Map.of("uid", 0, "gid", 0));
+        process.put("args", List.of(INIT_PATH));
+        process.put("env", List.of("PATH=" + GvisorSandbox.DEFAULT_PATH));
+        process.put("cwd", "/");
+        process.put("capabilities", caps);
+        process.put("rlimits", List.of(
+                Map.of("type", "RLIMIT_NPROC", "hard", nproc, "soft", nproc),
+                Map.of("type", "RLIMIT_NOFILE", "hard", 65536, "soft", 65536)));
+        process.put("noNewPrivileges", true);
+        spec.put("process", process);
+        spec.put("root", Map.of("path", rootfs.toString(), "readonly", c.readOnlyRootFilesystem()));
+        spec.put("hostname", c.hostname() == null || c.hostname().isBlank() ? c.id() : c.hostname());
+
+        List<Map<String, Object>> mounts = new ArrayList<>();
+        mounts.add(mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
+        mounts.add(mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")));
+        mounts.add(mount("/dev/pts", "devpts", "devpts", List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620")));
+        mounts.add(mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
+        mounts.add(mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro")));
+        mounts.add(mount(INIT_PATH.substring(0, INIT_PATH.lastIndexOf('/')), "bind", agentDir.toString(), List.of("rbind", "ro", "nosuid", "nodev")));
+        if (builtin) mounts.add(mount("/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")));
+        for (SandboxConfig.EmptyDir e : c.emptyDirs()) {
+            List<String> opts = new ArrayList<>(List.of("nosuid", "nodev", "mode=1777"));
+            if (e.sizeLimitBytes() > 0) opts.add("size=" + e.sizeLimitBytes());
+            if (e.readOnly()) opts.add("ro");
+            mounts.add(mount(e.mountPath(), "tmpfs", "tmpfs", opts));
+        }
+        spec.put("mounts", mounts);
+
+        Map<String, Object> linux = new LinkedHashMap<>();
+        linux.put("namespaces", List.of(Map.of("type", "pid"), Map.of("type", "ipc"), Map.of("type", "uts"),
+                Map.of("type", "mount"), Map.of("type", "network")));
+        Map<String, Object> resources = new LinkedHashMap<>();
+        if (c.memoryLimitBytes() > 0) resources.put("memory", Map.of("limit", c.memoryLimitBytes()));
+        if (c.cpuMillis() > 0) {
+            long period = 100_000;
+            resources.put("cpu", Map.of("quota", c.cpuMillis() * period / 1000, "period", period));
+        }
+        linux.put("resources", resources);
+        linux.put("cgroupsPath", "/agentbox/" + c.id());
+        linux.put("maskedPaths", List.of("/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"));
+        linux.put("readonlyPaths", List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"));
+        spec.put("linux", linux);
+        return spec;
+    }
+
+    private static Map<String, Object> mount(String dest, String type, String source, List<String> options) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("destination", dest);
+        m.put("type", type);
+        m.put("source", source);
+        m.put("options", options);
+        return m;
+    }
+}

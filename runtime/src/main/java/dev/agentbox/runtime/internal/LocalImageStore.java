@@ -1,0 +1,459 @@
+package dev.agentbox.runtime.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentbox.runtime.ImageStore;
+import dev.agentbox.runtime.RuntimeFailure;
+import dev.agentbox.runtime.RuntimeFailure.Kind;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Root filesystems on the host, under {@code <base>/images}. The built-in image is generated
+ * (an almost empty rootfs: /bin, /lib, ... links into /usr, which is bind-mounted from the host
+ * read-only, and a small /etc). Imported images are complete rootfs directories.
+ */
+public final class LocalImageStore implements ImageStore {
+    private static final Logger log = LoggerFactory.getLogger(LocalImageStore.class);
+    private static final String COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+    private static final Pattern NAME = Pattern.compile(
+            "(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?" + COMPONENT + "(?:/" + COMPONENT + ")*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?");
+    private static final int BUILTIN_VERSION = 1;
+    /** Directories every rootfs gets, so that the bundle's mount points exist even on a read-only root. */
+    private static final List<String> MOUNT_POINTS = List.of("proc", "sys", "dev", "tmp", ".agentbox");
+
+    private final Path dir;
+    private final Path imported;
+    private final Object lock = new Object();
+
+    public LocalImageStore(Path dir) {
+        this.dir = dir;
+        this.imported = dir.resolve("imported");
+        try {
+            Files.createDirectories(imported);
+            ensureBuiltin();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare image directory " + dir, e);
+        }
+    }
+
+    /** The rootfs directory of an image, or NOT_FOUND with what to do. */
+    public Path rootfs(String name) throws RuntimeFailure {
+        if (ImageStore.BUILTIN.equals(name) || name == null || name.isBlank()) return dir.resolve("builtin/rootfs");
+        Path p = imageDir(name).resolve("rootfs");
+        if (!Files.isDirectory(p)) throw notFound(name);
+        return p;
+    }
+
+    public static boolean isBuiltin(String name) {
+        return name == null || name.isBlank() || ImageStore.BUILTIN.equals(name);
+    }
+
+    private static RuntimeFailure notFound(String name) {
+        return new RuntimeFailure(Kind.NOT_FOUND, "image " + name + " not found; import it with `agentbox image import " + name
+                + " PATH` or use " + ImageStore.BUILTIN);
+    }
+
+    private Path imageDir(String name) {
+        return imported.resolve(URLEncoder.encode(name, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public boolean exists(String name) {
+        if (isBuiltin(name)) return true;
+        return NAME.matcher(name).matches() && Files.isDirectory(imageDir(name).resolve("rootfs"));
+    }
+
+    @Override
+    public List<String> list() {
+        List<String> out = new ArrayList<>();
+        out.add(BUILTIN);
+        try (Stream<Path> s = Files.list(imported)) {
+            s.filter(p -> Files.isDirectory(p.resolve("rootfs")))
+                    .map(p -> URLDecoder.decode(p.getFileName().toString(), StandardCharsets.UTF_8))
+                    .sorted()
+                    .forEach(out::add);
+        } catch (IOException e) {
+            log.warn("cannot list images in {}", imported, e);
+        }
+        return out;
+    }
+
+    public static void validateName(String name) throws RuntimeFailure {
+        if (name == null || name.length() > 255 || !NAME.matcher(name).matches()) {
+            throw new RuntimeFailure(Kind.INVALID, "image name " + name + ": must look like [registry/]name[:tag] (lower-case letters, digits, . _ -)");
+        }
+        if (name.equals(BUILTIN) || name.startsWith(BUILTIN + ":")) {
+            throw new RuntimeFailure(Kind.INVALID, "image name " + name + ": reserved for the built-in image");
+        }
+    }
+
+    @Override
+    public void importImage(String name, Path source) throws RuntimeFailure {
+        validateName(name);
+        if (source == null || !Files.exists(source)) throw new RuntimeFailure(Kind.INVALID, "image source " + source + ": no such file or directory");
+        Path tmp = imported.resolve(".tmp-" + UUID.randomUUID());
+        Path rootfs = tmp.resolve("rootfs");
+        try {
+            Files.createDirectories(rootfs);
+            if (Files.isDirectory(source)) {
+                copyTree(source, rootfs);
+            } else {
+                importTar(source, tmp, rootfs);
+            }
+            for (String m : MOUNT_POINTS) {
+                Path p = rootfs.resolve(m);
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) Files.createDirectories(p);
+            }
+            synchronized (lock) {
+                Path target = imageDir(name);
+                if (Files.exists(target)) {
+                    Path trash = imported.resolve(".old-" + UUID.randomUUID());
+                    Files.move(target, trash, StandardCopyOption.ATOMIC_MOVE);
+                    deleteTree(trash);
+                }
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            log.info("image {} imported from {}", name, source);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(tmp);
+            throw new RuntimeFailure(Kind.INVALID, "image import of " + name + " from " + source + " failed: " + e.getMessage(), e);
+        } catch (RuntimeFailure e) {
+            deleteQuietly(tmp);
+            throw e;
+        }
+    }
+
+    @Override
+    public void remove(String name) throws RuntimeFailure {
+        if (isBuiltin(name)) throw new RuntimeFailure(Kind.INVALID, "image " + name + ": the built-in image cannot be removed");
+        validateName(name);
+        Path target = imageDir(name);
+        if (!Files.isDirectory(target)) throw notFound(name);
+        try {
+            Path trash = imported.resolve(".old-" + UUID.randomUUID());
+            Files.move(target, trash, StandardCopyOption.ATOMIC_MOVE);
+            deleteTree(trash);
+        } catch (IOException e) {
+            throw new RuntimeFailure(Kind.FAILED, "cannot remove image " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---------- tar images ----------
+
+    private void importTar(Path source, Path tmp, Path rootfs) throws IOException, RuntimeFailure {
+        Path outer = tmp.resolve("outer");
+        Files.createDirectories(outer);
+        boolean image;
+        try (InputStream in = open(source)) {
+            image = false;
+            // look first: a docker save / OCI layout tar has manifest.json or index.json at its top
+            try (TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+                TarArchiveEntry e;
+                while ((e = tar.getNextEntry()) != null) {
+                    String n = strip(e.getName());
+                    if (n.equals("manifest.json") || n.equals("index.json") || n.equals("oci-layout")) {
+                        image = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if (!image) {
+            applyLayer(source, rootfs);
+            return;
+        }
+        extractPlain(source, outer);
+        List<Path> layers = new ArrayList<>();
+        ObjectMapper om = new ObjectMapper();
+        if (Files.exists(outer.resolve("manifest.json"))) {
+            JsonNode m = om.readTree(outer.resolve("manifest.json").toFile());
+            if (!m.isArray() || m.isEmpty()) throw new RuntimeFailure(Kind.INVALID, "manifest.json lists no image");
+            for (JsonNode l : m.get(0).path("Layers")) layers.add(inside(outer, l.asText()));
+        } else {
+            JsonNode index = om.readTree(outer.resolve("index.json").toFile());
+            JsonNode desc = index.path("manifests").path(0);
+            JsonNode manifest = om.readTree(blob(outer, desc.path("digest").asText()).toFile());
+            if (manifest.has("manifests")) { // an index of indexes (multi-platform): take the linux/amd64 one or the first
+                JsonNode pick = manifest.path("manifests").path(0);
+                for (JsonNode d : manifest.path("manifests")) {
+                    if ("amd64".equals(d.path("platform").path("architecture").asText())) {
+                        pick = d;
+                        break;
+                    }
+                }
+                manifest = om.readTree(blob(outer, pick.path("digest").asText()).toFile());
+            }
+            for (JsonNode l : manifest.path("layers")) layers.add(blob(outer, l.path("digest").asText()));
+        }
+        for (Path layer : layers) applyLayer(layer, rootfs);
+        deleteTree(outer);
+    }
+
+    private static Path blob(Path outer, String digest) throws RuntimeFailure {
+        int colon = digest.indexOf(':');
+        if (colon < 0) throw new RuntimeFailure(Kind.INVALID, "bad digest " + digest);
+        return inside(outer, "blobs/" + digest.substring(0, colon) + "/" + digest.substring(colon + 1));
+    }
+
+    private static Path inside(Path base, String rel) throws RuntimeFailure {
+        Path p = base.resolve(rel).normalize();
+        if (!p.startsWith(base)) throw new RuntimeFailure(Kind.INVALID, "path " + rel + " escapes the image");
+        return p;
+    }
+
+    private static InputStream open(Path file) throws IOException {
+        InputStream in = new BufferedInputStream(Files.newInputStream(file), 65536);
+        in.mark(4);
+        int a = in.read(), b = in.read();
+        in.reset();
+        return a == 0x1f && b == 0x8b ? new GzipCompressorInputStream(in, true) : in;
+    }
+
+    private static String strip(String name) {
+        while (name.startsWith("./")) name = name.substring(2);
+        while (name.startsWith("/")) name = name.substring(1);
+        if (name.endsWith("/")) name = name.substring(0, name.length() - 1);
+        return name;
+    }
+
+    private static void extractPlain(Path tarFile, Path target) throws IOException, RuntimeFailure {
+        try (InputStream in = open(tarFile); TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                String n = strip(e.getName());
+                if (n.isEmpty()) continue;
+                Path p = inside(target, n);
+                if (e.isDirectory()) Files.createDirectories(p);
+                else if (e.isFile()) {
+                    Files.createDirectories(p.getParent());
+                    Files.copy(tar, p, StandardCopyOption.REPLACE_EXISTING);
+                } else if (e.isSymbolicLink()) {
+                    Files.createDirectories(p.getParent());
+                    Files.deleteIfExists(p);
+                    Files.createSymbolicLink(p, Path.of(e.getLinkName()));
+                }
+            }
+        }
+    }
+
+    /** Applies one layer tar onto the rootfs, honouring whiteouts (.wh.NAME and .wh..wh..opq). */
+    static void applyLayer(Path layerTar, Path rootfs) throws IOException, RuntimeFailure {
+        Set<Path> fromThisLayer = new HashSet<>();
+        try (InputStream in = open(layerTar); TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                String n = strip(e.getName());
+                if (n.isEmpty()) continue;
+                Path p = inside(rootfs, n);
+                String base = p.getFileName().toString();
+                if (base.equals(".wh..wh..opq")) {
+                    Path parent = p.getParent();
+                    if (Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
+                        try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
+                            for (Path child : ds) if (!fromThisLayer.contains(child)) deleteTree(child);
+                        }
+                    }
+                    continue;
+                }
+                if (base.startsWith(".wh.")) {
+                    deleteTree(p.getParent().resolve(base.substring(4)));
+                    continue;
+                }
+                ensureParent(rootfs, p);
+                if (e.isDirectory()) {
+                    if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) Files.delete(p);
+                    Files.createDirectories(p);
+                } else if (e.isSymbolicLink()) {
+                    deleteTree(p);
+                    Files.createSymbolicLink(p, Path.of(e.getLinkName()));
+                } else if (e.isLink()) {
+                    deleteTree(p);
+                    Files.createLink(p, inside(rootfs, strip(e.getLinkName())));
+                } else if (e.isFile()) {
+                    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) deleteTree(p);
+                    Files.copy(tar, p, StandardCopyOption.REPLACE_EXISTING);
+                } else {
+                    continue; // devices and fifos are not needed in a rootfs (gVisor provides /dev)
+                }
+                fromThisLayer.add(p);
+                if (!e.isSymbolicLink()) {
+                    Files.setPosixFilePermissions(p, permissions(e.getMode()));
+                    try {
+                        Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
+                        Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
+                    } catch (IOException | UnsupportedOperationException ignored) {
+                        // not root: keep our own ownership
+                    }
+                }
+            }
+        }
+    }
+
+    /** Parent directories must be real directories inside the rootfs (a symlinked parent could point outside). */
+    private static void ensureParent(Path rootfs, Path p) throws IOException, RuntimeFailure {
+        Path parent = p.getParent();
+        Path cur = rootfs;
+        for (Path seg : rootfs.relativize(parent)) {
+            cur = cur.resolve(seg);
+            if (Files.isSymbolicLink(cur)) throw new RuntimeFailure(Kind.INVALID, "layer entry " + rootfs.relativize(p) + " goes through the symlink " + rootfs.relativize(cur));
+            if (!Files.exists(cur)) Files.createDirectory(cur);
+        }
+    }
+
+    static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] all = {
+            PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+        for (int i = 0; i < 9; i++) if ((mode & (1 << i)) != 0) s.add(all[i]);
+        return s;
+    }
+
+    // ---------- directories ----------
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
+                Path t = to.resolve(from.relativize(d).toString());
+                if (!Files.exists(t)) Files.copy(d, t, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+                if (a.isRegularFile() || a.isSymbolicLink()) {
+                    Files.copy(f, to.resolve(from.relativize(f).toString()), StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    public static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            Files.walkFileTree(p, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+                    Files.delete(f);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.delete(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } else {
+            Files.delete(p);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            deleteTree(p);
+        } catch (IOException e) {
+            log.warn("cannot delete {}", p, e);
+        }
+    }
+
+    // ---------- the built-in image ----------
+
+    private void ensureBuiltin() throws IOException {
+        Path b = dir.resolve("builtin");
+        Path marker = b.resolve("version");
+        if (Files.exists(marker) && Files.readString(marker).trim().equals(String.valueOf(BUILTIN_VERSION))) return;
+        Path tmp = dir.resolve(".builtin-" + UUID.randomUUID());
+        Path r = tmp.resolve("rootfs");
+        Files.createDirectories(r);
+        for (String d : List.of("usr", "proc", "sys", "dev", ".agentbox", "run", "var/tmp", "mnt", "opt", "srv", "etc/ssl/certs")) {
+            Files.createDirectories(r.resolve(d));
+        }
+        mkdir(r.resolve("tmp"), "rwxrwxrwx");
+        mkdir(r.resolve("root"), "rwx------");
+        mkdir(r.resolve("home"), "rwxr-xr-x");
+        mkdir(r.resolve("home/sandbox"), "rwxr-xr-x");
+        Files.setAttribute(r.resolve("home/sandbox"), "unix:uid", 1000);
+        Files.setAttribute(r.resolve("home/sandbox"), "unix:gid", 1000);
+        for (String l : List.of("bin", "sbin", "lib", "lib64")) Files.createSymbolicLink(r.resolve(l), Path.of("usr/" + l));
+        Path etc = r.resolve("etc");
+        Files.writeString(etc.resolve("passwd"), """
+                root:x:0:0:root:/root:/bin/sh
+                nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+                sandbox:x:1000:1000:sandbox:/home/sandbox:/bin/sh
+                """);
+        Files.writeString(etc.resolve("group"), """
+                root:x:0:
+                nogroup:x:65534:
+                sandbox:x:1000:
+                """);
+        Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        Files.writeString(etc.resolve("hostname"), "sandbox\n");
+        Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
+        Files.writeString(etc.resolve("resolv.conf"), "");
+        copyIfExists(Path.of("/etc/ld.so.cache"), etc.resolve("ld.so.cache"));
+        copyIfExists(Path.of("/etc/ssl/certs/ca-certificates.crt"), etc.resolve("ssl/certs/ca-certificates.crt"));
+        Files.createSymbolicLink(etc.resolve("os-release"), Path.of("../usr/lib/os-release"));
+        // Debian's /usr/bin holds links into /etc/alternatives (awk, editor, ...): keep those pointing into /usr
+        Path alt = Path.of("/etc/alternatives");
+        if (Files.isDirectory(alt)) {
+            Files.createDirectories(etc.resolve("alternatives"));
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(alt)) {
+                for (Path a : ds) {
+                    if (!Files.isSymbolicLink(a)) continue;
+                    Path target = Files.readSymbolicLink(a);
+                    if (target.isAbsolute() && target.startsWith("/usr/")) Files.createSymbolicLink(etc.resolve("alternatives").resolve(a.getFileName()), target);
+                }
+            }
+        }
+        Files.writeString(tmp.resolve("version"), String.valueOf(BUILTIN_VERSION));
+        synchronized (lock) {
+            if (Files.exists(b)) {
+                Path trash = dir.resolve(".old-" + UUID.randomUUID());
+                Files.move(b, trash, StandardCopyOption.ATOMIC_MOVE);
+                deleteQuietly(trash);
+            }
+            Files.move(tmp, b, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    private static void mkdir(Path p, String perms) throws IOException {
+        Files.createDirectories(p);
+        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(perms));
+    }
+
+    private static void copyIfExists(Path from, Path to) throws IOException {
+        if (Files.isReadable(from)) Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
