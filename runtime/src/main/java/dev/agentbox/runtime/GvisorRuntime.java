@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Layout of the base directory: {@code runsc/} (runsc --root), {@code bundles/<id>/}
  * (config.json, runsc.log), {@code logs/<id>.log} (the main process's output),
- * {@code agent/agentbox-init} (the only file of the directory mounted at /.agentbox),
+ * {@code agent/init} (the agent binary, the only file of the directory mounted at /.agentbox),
  * {@code images/}. Thread-safe.
  */
 public final class GvisorRuntime implements SandboxRuntime {
@@ -82,7 +82,7 @@ public final class GvisorRuntime implements SandboxRuntime {
             if (in == null) throw new IOException("agentbox-init is missing from the classpath (built by the runtime module's Maven build)");
             bin = in.readAllBytes();
         }
-        Path target = agentDir.resolve("agentbox-init");
+        Path target = agentDir.resolve("init");
         if (Files.exists(target) && Arrays.equals(Files.readAllBytes(target), bin)) return;
         Path tmp = agentDir.resolve(".agentbox-init.tmp-" + ProcessHandle.current().pid());
         Files.write(tmp, bin);
