@@ -157,7 +157,7 @@ public final class Resources {
     }
 
     private static void addDocument(List<JsonNode> out, JsonNode node) {
-        if (node == null || node.isNull() || node.isMissingNode()) return;
+        if (node == null || node.isNull() || node.isMissingNode() || (node.isTextual() && node.asText().isBlank())) return;
         if (node.isArray()) {
             node.forEach(out::add);
             return;
