@@ -30,9 +30,14 @@ public final class Bundle {
         process.put("env", List.of("PATH=" + GvisorSandbox.DEFAULT_PATH));
         process.put("cwd", "/");
         process.put("capabilities", caps);
-        process.put("rlimits", List.of(
+        List<Map<String, Object>> rlimits = new ArrayList<>(List.of(
                 Map.of("type", "RLIMIT_NPROC", "hard", nproc, "soft", nproc),
                 Map.of("type", "RLIMIT_NOFILE", "hard", 65536, "soft", 65536)));
+        // Inside: each process's address space is capped at the memory limit, so a hog fails its own
+        // allocation (MemoryError, ENOMEM) and the sandbox lives. The host memcg limit (below, with
+        // headroom for gVisor's own memory) is only the safety net: hitting it kills the whole sandbox.
+        if (c.memoryLimitBytes() > 0) rlimits.add(Map.of("type", "RLIMIT_AS", "hard", c.memoryLimitBytes(), "soft", c.memoryLimitBytes()));
+        process.put("rlimits", rlimits);
         process.put("noNewPrivileges", true);
         spec.put("process", process);
         spec.put("root", Map.of("path", rootfs.toString(), "readonly", c.readOnlyRootFilesystem()));
@@ -58,7 +63,7 @@ public final class Bundle {
         linux.put("namespaces", List.of(Map.of("type", "pid"), Map.of("type", "ipc"), Map.of("type", "uts"),
                 Map.of("type", "mount"), Map.of("type", "network")));
         Map<String, Object> resources = new LinkedHashMap<>();
-        if (c.memoryLimitBytes() > 0) resources.put("memory", Map.of("limit", c.memoryLimitBytes()));
+        if (c.memoryLimitBytes() > 0) resources.put("memory", Map.of("limit", hostMemoryLimit(c.memoryLimitBytes())));
         if (c.cpuMillis() > 0) {
             long period = 100_000;
             resources.put("cpu", Map.of("quota", c.cpuMillis() * period / 1000, "period", period));
@@ -69,6 +74,11 @@ public final class Bundle {
         linux.put("readonlyPaths", List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"));
         spec.put("linux", linux);
         return spec;
+    }
+
+    /** The sandbox's limit plus room for gVisor's sentry and the in-memory root overlay. */
+    public static long hostMemoryLimit(long limit) {
+        return limit + Math.max(64L << 20, limit / 4);
     }
 
     private static Map<String, Object> mount(String dest, String type, String source, List<String> options) {
