@@ -97,15 +97,14 @@ public final class ApiServer implements AutoCloseable {
                 dataPlane.handle(ex, m.group(1), m.group(2), m.group(3));
                 return;
             }
-            m = RESOURCE.matcher(path);
-            if (m.matches()) {
-                ResourceKind kind = ResourceKinds.byPlural(m.group(1), m.group(4))
-                        .filter(k -> k.version().equals(m.group(2)))
-                        .orElseThrow(() -> new NotFoundException("the server does not serve " + m.group(1) + "/" + m.group(2) + " " + m.group(4)
+            Matcher r = RESOURCE.matcher(path);
+            if (r.matches()) {
+                ResourceKind kind = ResourceKinds.byPlural(r.group(1), r.group(2), r.group(4))
+                        .orElseThrow(() -> new NotFoundException("the server does not serve " + r.group(1) + "/" + r.group(2) + " " + r.group(4)
                                 + "; served kinds: " + ResourceKinds.all().stream().map(k -> k.apiVersion() + "/" + k.plural()).toList()));
                 kindName = kind.kind();
-                objectName = m.group(5);
-                resources.handle(ex, who, kind, m.group(3), m.group(5));
+                objectName = r.group(5);
+                resources.handle(ex, who, kind, r.group(3), r.group(5));
                 return;
             }
             if (path.equals("/api/v1/tokens")) {
