@@ -124,8 +124,8 @@ public final class Daemon implements AutoCloseable {
     /** POSTs a manifest to its kind's collection in {@code ns}; the plural comes from the kind. */
     public Response create(String ns, String yaml) {
         String kind = yaml.lines().filter(l -> l.startsWith("kind:")).findFirst().orElseThrow().substring(5).trim();
-        String base = kind.equals("Sandbox") ? AGENTS : EXT;
-        return call("POST", base + ns + "/" + kind.toLowerCase() + "s", yaml);
+        String plural = kind.equals("Sandbox") ? "sandboxes" : kind.toLowerCase() + "s";
+        return call("POST", (kind.equals("Sandbox") ? AGENTS : EXT) + ns + "/" + plural, yaml);
     }
 
     public Response createOk(String ns, String yaml) {
