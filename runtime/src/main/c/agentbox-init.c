@@ -300,8 +300,9 @@ static void spawn(uint32_t id, rd_t *r, int is_main) {
     sigprocmask(SIG_BLOCK, &all, &old);
     pid_t pid = vfork();
     if (pid == 0) {
+        /* only SIGPIPE is ignored by the agent; caught signals reset to default on exec anyway */
         struct sigaction dfl = {.sa_handler = SIG_DFL};
-        for (int s = 1; s < 65; s++) sigaction(s, &dfl, NULL);
+        sigaction(SIGPIPE, &dfl, NULL);
         sigprocmask(SIG_SETMASK, &old, NULL);
         setpgid(0, 0);
         if (pi[0] >= 0) dup2(pi[0], 0); else close(0);
@@ -614,6 +615,10 @@ static int read_request(void) {
 }
 
 int main(void) {
+    if (getpid() != 1) {
+        fprintf(stderr, "agentbox-init: must run as PID 1 of a sandbox\n");
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
     if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK)) die("pipe");
     struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
