@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpSandboxClient implements SandboxClient {
     private static final Logger log = LoggerFactory.getLogger(HttpSandboxClient.class);
     /** Ready=False reasons after which a claim never becomes Ready. */
-    static final Set<String> TERMINAL_REASONS = Set.of("PodFailed", "PodSucceeded", "SandboxExpired", "ClaimExpired", "SandboxFailed");
+    static final Set<String> TERMINAL_REASONS = Set.of("PodFailed", "PodSucceeded", "PodTerminated", "SandboxExpired", "ClaimExpired");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Http http;

@@ -1,0 +1,81 @@
+package dev.agentbox.cli;
+
+import dev.agentbox.api.AgentboxException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code agentbox} command. */
+@Command(name = "agentbox", mixinStandardHelpOptions = true, version = "agentbox 0.1.0",
+        description = {
+                "Run untrusted, AI-generated code in gVisor sandboxes (Kubernetes Agent Sandbox API).",
+                "",
+                "Start the daemon with `agentbox serve`, or try everything at once with `agentbox quickstart`.",
+                "The server and token come from --server/--token, else AGENTBOX_URL/AGENTBOX_TOKEN, else the files",
+                "`endpoint` and `admin.token` in $AGENTBOX_HOME (default ~/.agentbox)."},
+        subcommands = {ServeCommand.class, QuickstartCommand.class, ApplyCommand.class, GetCommand.class, DeleteCommand.class,
+                ClaimCommand.class, ExecCommand.class, CpCommand.class, ImageCommand.class, CommandLine.HelpCommand.class},
+        sortOptions = false)
+public final class Main implements Runnable {
+    @Mixin
+    GlobalOptions global = new GlobalOptions();
+
+    @Spec
+    CommandSpec spec;
+
+    InputStream stdin = System.in;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        int code = execute(args, out, err, System.in);
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /** Runs the command line with the given streams and returns the exit code (used by main and by tests). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err, InputStream in) {
+        Main main = new Main();
+        main.stdin = in;
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("error: " + message(e));
+            commandLine.getErr().flush();
+            return 1;
+        });
+        cl.setParameterExceptionHandler((e, args1) -> {
+            CommandLine c = e.getCommandLine();
+            c.getErr().println("error: " + e.getMessage() + " (see `" + c.getCommandSpec().qualifiedName() + " --help`)");
+            c.getErr().flush();
+            return 1;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** One line that says what went wrong, without a stack trace. */
+    static String message(Throwable e) {
+        if (e instanceof AgentboxException) return e.getMessage();
+        if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) return message(u.getCause());
+        if (e instanceof java.nio.file.NoSuchFileException n) return "no such file: " + n.getFile();
+        if (e instanceof java.nio.file.AccessDeniedException a) return "permission denied: " + a.getFile();
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.toString() : m;
+    }
+}

@@ -1,0 +1,44 @@
+package dev.agentbox.cli;
+
+import dev.agentbox.server.Agentboxd;
+import dev.agentbox.server.AgentboxdConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(mixinStandardHelpOptions = true, name = "serve", sortOptions = false,
+        description = {"Run agentboxd, the local daemon, in the foreground (Ctrl-C stops it and every sandbox it started).",
+                "It listens on 127.0.0.1, keeps its state (SQLite, tokens, images) in the state directory, writes the admin",
+                "token to STATE_DIR/admin.token (mode 0600) and its address to STATE_DIR/endpoint, where the other",
+                "commands and the SDK find them."},
+        footer = {"", "Examples:", "  agentbox serve", "  agentbox serve --port 9000 --state-dir /var/lib/agentbox"})
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: 7878; 0 picks a free one)")
+    int port = AgentboxdConfig.DEFAULT_PORT;
+
+    @Option(names = "--host", paramLabel = "ADDR", description = "address to bind (default: 127.0.0.1)")
+    String host = "127.0.0.1";
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "state directory (default: $AGENTBOX_HOME, else ~/.agentbox)")
+    Path stateDir;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        AgentboxdConfig config = new AgentboxdConfig(stateDir != null ? stateDir : AgentboxdConfig.defaultStateDir(), host, port);
+        Agentboxd daemon = Agentboxd.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "agentboxd-shutdown"));
+        var out = spec.commandLine().getOut();
+        out.println("agentboxd listening on " + daemon.endpoint());
+        out.println("state directory: " + config.stateDir() + " (admin token in " + config.stateDir().resolve("admin.token") + ")");
+        out.println("try: agentbox get sandboxtemplates");
+        out.flush();
+        daemon.awaitTermination();
+        return 0;
+    }
+}

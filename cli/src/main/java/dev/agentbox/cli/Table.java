@@ -1,0 +1,43 @@
+package dev.agentbox.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** kubectl-style aligned columns (minimum width 10, 3 spaces of padding). */
+final class Table {
+    private final List<String> headers;
+    private final List<List<String>> rows = new ArrayList<>();
+
+    Table(List<String> headers) {
+        this.headers = headers;
+    }
+
+    void add(List<String> row) {
+        rows.add(row);
+    }
+
+    void print(PrintWriter out) {
+        int n = headers.size();
+        int[] width = new int[n];
+        for (int i = 0; i < n; i++) width[i] = headers.get(i).length();
+        for (List<String> r : rows) for (int i = 0; i < n; i++) width[i] = Math.max(width[i], cell(r, i).length());
+        line(out, headers, width);
+        for (List<String> r : rows) line(out, r, width);
+    }
+
+    private static String cell(List<String> row, int i) {
+        String s = i < row.size() ? row.get(i) : "";
+        return s == null || s.isEmpty() ? "<none>" : s;
+    }
+
+    private static void line(PrintWriter out, List<String> row, int[] width) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < width.length; i++) {
+            String c = cell(row, i);
+            sb.append(c);
+            if (i < width.length - 1) sb.append(" ".repeat(Math.max(10, width[i] + 3) - c.length()));
+        }
+        out.println(sb.toString().stripTrailing());
+    }
+}
