@@ -35,6 +35,9 @@ public final class Names {
     /** Annotation on a pod (a Sandbox's pod template or a claim's additionalPodMetadata): restore from this PodSnapshot. */
     public static final String PS_NAME_ANNOTATION = "podsnapshot.gke.io/ps-name";
 
+    /** Annotation on a PodSnapshot (GKE): the pod it was taken from. */
+    public static final String ORIGIN_POD_ANNOTATION = "podsnapshot.gke.io/origin-pod";
+
     /** agentbox: the Sandbox a PodSnapshot was taken from. */
     public static final String SOURCE_SANDBOX_LABEL = AGENTBOX_PREFIX + "source-sandbox";
 

@@ -22,6 +22,11 @@ public record ResourceKind(String group, String version, String kind, String plu
         return group.isEmpty() ? version : group + "/" + version;
     }
 
+    /** False for cluster-scoped kinds (PodSnapshotStorageConfig), true for the others. */
+    public boolean namespaced() {
+        return io.fabric8.kubernetes.api.model.Namespaced.class.isAssignableFrom(type);
+    }
+
     @Override
     public String toString() {
         return apiVersion() + " " + kind;

@@ -4,6 +4,10 @@ import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
+import dev.agentbox.api.snapshot.v1.PodSnapshot;
+import dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger;
+import dev.agentbox.api.snapshot.v1.PodSnapshotPolicy;
+import dev.agentbox.api.snapshot.v1.PodSnapshotStorageConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.List;
 import java.util.Optional;
@@ -14,7 +18,11 @@ public final class ResourceKinds {
             ResourceKind.of(Sandbox.class),
             ResourceKind.of(SandboxTemplate.class),
             ResourceKind.of(SandboxClaim.class),
-            ResourceKind.of(SandboxWarmPool.class));
+            ResourceKind.of(SandboxWarmPool.class),
+            ResourceKind.of(PodSnapshotStorageConfig.class),
+            ResourceKind.of(PodSnapshotPolicy.class),
+            ResourceKind.of(PodSnapshotManualTrigger.class),
+            ResourceKind.of(PodSnapshot.class));
 
     private ResourceKinds() {
     }

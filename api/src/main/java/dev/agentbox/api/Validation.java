@@ -60,6 +60,7 @@ public final class Validation {
             return errors;
         }
         boolean hostname = object instanceof Sandbox || object instanceof SandboxClaim || object instanceof SandboxWarmPool;
+        // names of the snapshot kinds are DNS subdomains (PodSnapshotManualTrigger names are limited to 63 by GKE's clients, not the API)
         metadata(object.getMetadata(), hostname, errors);
         switch (object) {
             case Sandbox s -> sandbox(s.getSpec(), errors);
