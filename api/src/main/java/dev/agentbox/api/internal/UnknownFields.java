@@ -54,7 +54,7 @@ public final class UnknownFields {
             JavaType propertyType = properties.get(f.getKey());
             String p = child(path, f.getKey());
             if (propertyType == null || propertyType.getRawClass() == Void.class) {
-                if (propertyType != null && f.getValue().isNull()) continue;
+                if (propertyType != null && (f.getValue().isNull() || (f.getValue().isObject() && f.getValue().isEmpty()))) continue;
                 errors.add(new FieldError(p, "unknown field" + hint(f.getKey(), properties)));
             } else {
                 check(f.getValue(), propertyType, p, errors);
