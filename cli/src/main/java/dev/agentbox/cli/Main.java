@@ -36,6 +36,10 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // the daemon's INFO lines belong to `serve`; elsewhere (quickstart's embedded daemon) only warnings
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", java.util.Arrays.asList(args).contains("serve") ? "info" : "warn");
+        }
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
         int code = execute(args, out, err, System.in);
