@@ -130,7 +130,7 @@ public final class ApiServer implements AutoCloseable {
         } catch (IOException e) {
             log.debug("client connection failed on {}: {}", path, e.toString());
             ex.close();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Error too: an unanswered exchange would hang the client forever
             log.error("unexpected error on {} {}", ex.getRequestMethod(), path, e);
             respond(ex, new SandboxFailedException("internal error: " + e + "; see the agentboxd log"), kindName, objectName);
         }
