@@ -45,10 +45,15 @@ public final class WarmPoolController implements Controller {
     public static List<Sandbox> members(Store store, SandboxWarmPool pool) {
         String uid = pool.getMetadata().getUid();
         return store.list(Sandbox.class, pool.getMetadata().getNamespace(),
-                        l -> pool.getMetadata().getName().equals(l.get(Names.WARM_POOL_SANDBOX_LABEL)))
+                        l -> poolLabelValue(pool).equals(l.get(Names.WARM_POOL_SANDBOX_LABEL)))
                 .stream()
                 .filter(s -> s.getMetadata().getOwnerReferences().stream().anyMatch(o -> uid.equals(o.getUid())))
                 .toList();
+    }
+
+    /** As upstream: the label's value is the hash of the pool's name (names may be longer than a label value). */
+    static String poolLabelValue(SandboxWarmPool pool) {
+        return Hashing.nameHash(pool.getMetadata().getName());
     }
 
     @Override
@@ -101,7 +106,7 @@ public final class WarmPoolController implements Controller {
                 .withGenerateName(pool.getMetadata().getName() + "-")
                 .withNamespace(pool.getMetadata().getNamespace())
                 .withLabels(Map.of(
-                        Names.WARM_POOL_SANDBOX_LABEL, pool.getMetadata().getName(),
+                        Names.WARM_POOL_SANDBOX_LABEL, poolLabelValue(pool),
                         Names.SANDBOX_TEMPLATE_HASH_LABEL, hash,
                         Names.SANDBOX_TEMPLATE_REF_HASH_LABEL, Hashing.nameHash(template.getMetadata().getName())))
                 .withAnnotations(Map.of(Names.SANDBOX_TEMPLATE_REF_ANNOTATION, template.getMetadata().getName()))
@@ -119,7 +124,7 @@ public final class WarmPoolController implements Controller {
     private void writeStatus(SandboxWarmPool pool, List<Sandbox> members) {
         int ready = (int) members.stream().filter(Conditions::isReady).count();
         SandboxWarmPoolStatus status = new SandboxWarmPoolStatus(members.size(), ready,
-                Names.WARM_POOL_SANDBOX_LABEL + "=" + pool.getMetadata().getName());
+                Names.WARM_POOL_SANDBOX_LABEL + "=" + poolLabelValue(pool));
         if (status.equals(pool.getStatus())) return;
         pool.setStatus(status);
         pool.getMetadata().setResourceVersion(null);

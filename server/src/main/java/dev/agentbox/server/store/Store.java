@@ -95,6 +95,7 @@ public final class Store implements AutoCloseable {
             if (name.isEmpty()) {
                 String prefix = text(meta, "generateName", "");
                 if (prefix.isEmpty()) throw new dev.agentbox.api.InvalidException("metadata.name", "required (or set metadata.generateName)");
+                if (prefix.length() > 58) prefix = prefix.substring(0, 58); // as Kubernetes: the name stays a 63-character label
                 do {
                     name = prefix + randomSuffix();
                 } while (find(kind, ns, name) != null);
