@@ -17,11 +17,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,9 +33,9 @@
 #define VERSION "agentbox-init/1"
 
 enum {
-    T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4,
+    T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4, T_QUIESCE = 5, T_RESUME = 6,
     T_WRITE = 10, T_READ = 11, T_LIST = 12, T_STAT = 13, T_DELETE = 14, T_MKDIR = 15,
-    RS_HELLO = 100, RS_OUT = 101, RS_ERR = 102, RS_EXIT = 103, RS_OK = 104, RS_FAIL = 105,
+    RS_HELLO = 100, RS_OUT = 101, RS_ERR = 102, RS_EXIT = 103, RS_OK = 104, RS_FAIL = 105, RS_EVENT = 106,
 };
 
 #define MAX_FRAME (512u * 1024 * 1024)
@@ -569,6 +572,89 @@ out:
     free(path);
 }
 
+/* ---------- checkpoint support ----------
+ * QUIESCE: answer OK, then block on stdin until RESUME arrives. The host sends nothing else in between
+ * and checkpoints meanwhile, so both streams are at a frame boundary in the image: the source (left
+ * running) and every restored copy each get a RESUME on their own (new) pipes and go on serving. */
+static int read_request(void);
+static void quiesce(uint32_t id) {
+    send_frame(RS_OK, id, NULL, 0);
+    for (;;) {
+        unsigned char hdr[9];
+        int rc = read_full(0, hdr, 9);
+        if (rc <= 0) { kill(-1, SIGKILL); _exit(0); }
+        uint32_t len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
+        uint32_t rid = ((uint32_t)hdr[5] << 24) | ((uint32_t)hdr[6] << 16) | ((uint32_t)hdr[7] << 8) | hdr[8];
+        if (len < 5 || len > MAX_FRAME) { kill(-1, SIGKILL); _exit(0); }
+        size_t n = len - 5;
+        unsigned char *payload = malloc(n + 1);
+        if (!payload || (n && read_full(0, payload, n) <= 0)) { kill(-1, SIGKILL); _exit(0); }
+        free(payload);
+        if (hdr[4] == T_RESUME) { send_frame(RS_OK, rid, NULL, 0); return; }
+        send_fail(rid, EAGAIN, "the sandbox is being checkpointed");
+    }
+}
+
+/* Workload trigger: `/.agentbox/init snapshot` (any user inside the sandbox) connects to this abstract
+ * unix socket; PID 1 forwards the request to the host as an EVENT frame (request id 0). */
+#define CONTROL_SOCKET "agentbox-init.control"
+static int control_fd = -1;
+
+static void control_listen(void) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path + 1, CONTROL_SOCKET, strlen(CONTROL_SOCKET));
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(CONTROL_SOCKET));
+    if (bind(fd, (struct sockaddr *)&a, alen) || listen(fd, 16)) { close(fd); return; }
+    control_fd = fd;
+}
+
+static void control_accept(void) {
+    int c = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) return;
+    struct timeval tv = {.tv_sec = 1};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char line[256];
+    ssize_t n = read(c, line, sizeof line - 1);
+    if (n > 0) {
+        line[n] = 0;
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        if (strncmp(line, "snapshot", 8) == 0) {
+            buf_t b = {0};
+            b_str(&b, line);
+            send_frame(RS_EVENT, 0, b.p, b.n);
+            free(b.p);
+            (void)!write(c, "ok: snapshot requested\n", 23);
+        } else {
+            (void)!write(c, "error: unknown request\n", 23);
+        }
+    }
+    close(c);
+}
+
+/* The client side, run as `/.agentbox/init snapshot [note]` by any process in the sandbox. */
+static int control_client(int argc, char **argv) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path + 1, CONTROL_SOCKET, strlen(CONTROL_SOCKET));
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(CONTROL_SOCKET));
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, alen)) {
+        fprintf(stderr, "agentbox-init: cannot reach the sandbox's init process: %s\n", strerror(errno));
+        return 1;
+    }
+    char req[200];
+    snprintf(req, sizeof req, "snapshot%s%s\n", argc > 2 ? " " : "", argc > 2 ? argv[2] : "");
+    write_all(fd, req, strlen(req));
+    char ans[256];
+    ssize_t n = read(fd, ans, sizeof ans - 1);
+    if (n <= 0) { fprintf(stderr, "agentbox-init: no answer\n"); return 1; }
+    ans[n] = 0;
+    fputs(ans, stdout);
+    return strncmp(ans, "ok", 2) == 0 ? 0 : 1;
+}
+
 /* ---------- requests ---------- */
 
 static void handle(uint8_t type, uint32_t id, unsigned char *payload, size_t n) {
@@ -581,6 +667,8 @@ static void handle(uint8_t type, uint32_t id, unsigned char *payload, size_t n) 
         free(b.p);
         break;
     }
+    case T_QUIESCE: quiesce(id); break;
+    case T_RESUME: send_frame(RS_OK, id, NULL, 0); break; /* resuming when not quiesced: harmless */
     case T_EXEC: spawn(id, &r, 0); break;
     case T_MAIN: spawn(id, &r, 1); break;
     case T_SIGNAL: {
@@ -614,7 +702,8 @@ static int read_request(void) {
     return 1;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "snapshot") == 0) return control_client(argc, argv);
     if (getpid() != 1) {
         fprintf(stderr, "agentbox-init: must run as PID 1 of a sandbox\n");
         return 2;
@@ -625,14 +714,16 @@ int main(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGCHLD, &sa, NULL);
     umask(022);
+    control_listen();
 
-    static struct pollfd pfds[2 + 3 * MAX_PROCS];
-    static proc_t *owner[2 + 3 * MAX_PROCS];
-    static int kind[2 + 3 * MAX_PROCS];
+    static struct pollfd pfds[3 + 3 * MAX_PROCS];
+    static proc_t *owner[3 + 3 * MAX_PROCS];
+    static int kind[3 + 3 * MAX_PROCS];
     for (;;) {
         int n = 0;
         pfds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
         pfds[n++] = (struct pollfd){.fd = sigpipe_fds[0], .events = POLLIN};
+        pfds[n++] = (struct pollfd){.fd = control_fd, .events = POLLIN}; /* fd -1 is ignored by poll */
         int64_t now = now_ms(), wait = -1;
         for (int i = 0; i < MAX_PROCS; i++) {
             proc_t *p = &procs[i];
@@ -666,7 +757,8 @@ int main(void) {
             while (read(sigpipe_fds[0], drain, sizeof drain) > 0) {}
             reap();
         }
-        for (int i = 2; i < n; i++) {
+        if (pfds[2].revents) control_accept();
+        for (int i = 3; i < n; i++) {
             if (!pfds[i].revents) continue;
             proc_t *p = owner[i];
             if (kind[i] == 1 && p->out == pfds[i].fd) pump(p, &p->out, RS_OUT);

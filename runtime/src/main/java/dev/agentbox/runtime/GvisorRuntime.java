@@ -106,12 +106,35 @@ public final class GvisorRuntime implements SandboxRuntime {
 
     @Override
     public RunningSandbox start(SandboxConfig config) throws RuntimeFailure {
+        return launch(config, null);
+    }
+
+    @Override
+    public RunningSandbox restore(SandboxConfig config, Path imageDir) throws RuntimeFailure {
+        if (imageDir == null || !Files.isRegularFile(imageDir.resolve(CHECKPOINT_META))) {
+            throw new RuntimeFailure(Kind.NOT_FOUND, "no complete checkpoint image at " + imageDir);
+        }
+        return launch(config, imageDir.toAbsolutePath());
+    }
+
+    /** Name of the file, next to runsc's checkpoint.img, with what the host needs to re-attach (JSON). */
+    public static final String CHECKPOINT_META = "agentbox-checkpoint.json";
+
+    private RunningSandbox launch(SandboxConfig config, Path imageDir) throws RuntimeFailure {
         if (closed) throw new RuntimeFailure(Kind.FAILED, "runtime is closed");
         String id = config.id();
         Path rootfs = images.rootfs(config.image());
         for (SandboxConfig.EmptyDir e : config.emptyDirs()) {
             if (e.mountPath() == null || !e.mountPath().startsWith("/") || e.mountPath().contains("..")) {
                 throw new RuntimeFailure(Kind.INVALID, "emptyDir " + e.name() + ": mountPath must be an absolute path without '..'");
+            }
+        }
+        Map<?, ?> meta = Map.of();
+        if (imageDir != null) {
+            try {
+                meta = json.readValue(imageDir.resolve(CHECKPOINT_META).toFile(), Map.class);
+            } catch (IOException e) {
+                throw new RuntimeFailure(Kind.FAILED, "cannot read checkpoint metadata in " + imageDir + ": " + e.getMessage(), e);
             }
         }
         ReentrantLock lock = lockFor(id);
@@ -131,32 +154,125 @@ public final class GvisorRuntime implements SandboxRuntime {
                         Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir));
                 Files.deleteIfExists(logFile);
                 Files.createFile(logFile);
-                ProcessBuilder pb = new ProcessBuilder(runsc, "--root", root.toString(), "--network=none", "--overlay2=root:memory",
-                        "run", "--bundle", bundle.toString(), id);
+                List<String> cmd = new ArrayList<>(List.of(runsc, "--root", root.toString(), "--network=none", "--overlay2=root:memory"));
+                if (imageDir == null) cmd.addAll(List.of("run", "--bundle", bundle.toString(), id));
+                else cmd.addAll(List.of("restore", "--image-path", imageDir.toString(), "--bundle", bundle.toString(), id));
+                ProcessBuilder pb = new ProcessBuilder(cmd);
                 pb.redirectError(ProcessBuilder.Redirect.appendTo(bundle.resolve("runsc.log").toFile()));
                 process = pb.start();
             } catch (IOException e) {
                 throw new RuntimeFailure(Kind.FAILED, "cannot start sandbox " + id + ": " + e.getMessage(), e);
             }
-            AgentChannel channel = new AgentChannel(id, process.getInputStream(), process.getOutputStream());
-            GvisorSandbox sb = new GvisorSandbox(config, process, channel, logFile, () -> destroy(id));
+            int firstId = meta.get("nextRequestId") instanceof Number n ? n.intValue() : 0;
+            AgentChannel channel = new AgentChannel(id, process.getInputStream(), process.getOutputStream(), firstId);
+            GvisorSandbox sb = new GvisorSandbox(config, process, channel, logFile, () -> destroy(id), this::checkpoint);
             sandboxes.put(id, sb);
             try {
-                sb.hello(HELLO_TIMEOUT);
-                log.info("sandbox {} started in {} ms (image {})", id, (System.nanoTime() - t0) / 1_000_000, config.image());
-                sb.startMain();
+                if (imageDir != null) {
+                    try {
+                        channel.resume(HELLO_TIMEOUT.toMillis());
+                    } catch (IOException e) {
+                        throw new RuntimeFailure(Kind.FAILED, e.getMessage(), e);
+                    }
+                    sb.hello(HELLO_TIMEOUT);
+                    sb.adoptMain(meta.get("mainRequestId") instanceof Number n ? n.intValue() : 0);
+                    log.info("sandbox {} restored from {} in {} ms", id, imageDir, (System.nanoTime() - t0) / 1_000_000);
+                } else {
+                    sb.hello(HELLO_TIMEOUT);
+                    log.info("sandbox {} started in {} ms (image {})", id, (System.nanoTime() - t0) / 1_000_000, config.image());
+                    sb.startMain();
+                }
             } catch (RuntimeFailure e) {
                 String detail = tail(bundle.resolve("runsc.log"));
                 destroyLocked(id);
-                throw new RuntimeFailure(Kind.FAILED, "sandbox " + id + " did not start: " + e.getMessage()
+                throw new RuntimeFailure(Kind.FAILED, "sandbox " + id + " did not " + (imageDir == null ? "start" : "restore") + ": " + e.getMessage()
                         + (detail.isBlank() ? "" : "; runsc said: " + detail), e);
             }
             process.onExit().thenRun(() -> {
-                channel.close("runsc run exited with " + process.exitValue());
+                channel.close("runsc exited with " + process.exitValue());
                 log.info("sandbox {}: runsc exited with {}", id, process.exitValue());
             });
             return sb;
         } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Quiesces the agent (frame boundary on both pipes), runs {@code runsc checkpoint} into a temporary
+     * directory next to {@code imageDir}, writes the re-attach metadata, fsyncs and renames it into place.
+     */
+    private CheckpointInfo checkpoint(GvisorSandbox sb, Path imageDir, boolean leaveRunning) throws RuntimeFailure {
+        String id = sb.id();
+        Path target = imageDir.toAbsolutePath().normalize();
+        if (Files.exists(target)) throw new RuntimeFailure(Kind.INVALID, "checkpoint target " + target + " already exists");
+        Path tmp = target.resolveSibling(".partial-" + target.getFileName() + "-" + System.nanoTime());
+        ReentrantLock lock = lockFor(id);
+        lock.lock();
+        long t0 = System.nanoTime();
+        boolean quiesced = false;
+        boolean stopped = false;
+        try {
+            if (sandboxes.get(id) != sb || !sb.isAlive()) throw new RuntimeFailure(Kind.FAILED, "sandbox " + id + " is not running");
+            Files.createDirectories(tmp);
+            AgentChannel channel = sb.channel();
+            try {
+                channel.quiesce(HELLO_TIMEOUT.toMillis());
+            } catch (IOException e) {
+                throw new RuntimeFailure(Kind.FAILED, "sandbox " + id + ": " + e.getMessage(), e);
+            }
+            quiesced = true;
+            List<String> cmd = new ArrayList<>(List.of(runsc, "--root", root.toString(), "checkpoint", "--image-path", tmp.toString()));
+            if (leaveRunning) cmd.add("--leave-running");
+            cmd.add(id);
+            Result r = run(cmd);
+            if (r.code != 0) throw new RuntimeFailure(Kind.FAILED, "runsc checkpoint of " + id + " failed: " + r.err.strip());
+            if (!leaveRunning) stopped = true;
+            Map<String, Object> meta = new java.util.LinkedHashMap<>();
+            meta.put("sourceId", id);
+            meta.put("image", sb.config().image());
+            meta.put("mainRequestId", sb.mainRequestId());
+            meta.put("nextRequestId", channel.lastId() + 1_000_000);
+            meta.put("createdAt", java.time.Instant.now().toString());
+            json.writeValue(tmp.resolve(CHECKPOINT_META).toFile(), meta);
+            long size = 0;
+            try (var files = Files.list(tmp)) {
+                for (Path f : files.toList()) {
+                    size += Files.size(f);
+                    try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.READ)) {
+                        ch.force(true);
+                    }
+                }
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            try (var ch = java.nio.channels.FileChannel.open(target.getParent(), java.nio.file.StandardOpenOption.READ)) {
+                ch.force(true);
+            } catch (IOException ignored) {
+                // fsync of a directory is best effort
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            log.info("sandbox {} checkpointed to {} in {} ms ({} bytes{})", id, target, took.toMillis(), size, leaveRunning ? ", left running" : ", stopped");
+            return new CheckpointInfo(target, size, took);
+        } catch (IOException e) {
+            throw new RuntimeFailure(Kind.FAILED, "checkpoint of " + id + " failed: " + e.getMessage(), e);
+        } finally {
+            try {
+                LocalImageStore.deleteTree(tmp);
+            } catch (IOException e) {
+                log.warn("cannot delete partial checkpoint {}", tmp, e);
+            }
+            if (quiesced) {
+                if (stopped || !sb.process().isAlive()) {
+                    sb.channel().releaseQuiesce();
+                } else {
+                    try {
+                        sb.channel().resume(HELLO_TIMEOUT.toMillis());
+                    } catch (IOException e) {
+                        log.warn("sandbox {}: agent did not resume after checkpoint: {}", id, e.getMessage());
+                    }
+                }
+            }
+            if (stopped) destroyLocked(id);
             lock.unlock();
         }
     }

@@ -27,6 +27,20 @@ public interface RunningSandbox {
     /** Where the main process's stdout/stderr are written on the host. */
     Path logFile();
 
+    /**
+     * Checkpoints the whole sandbox (memory, processes, in-memory files) into {@code imageDir}, which must
+     * not exist yet: the image is written next to it and renamed into place only when complete, so a crash
+     * midway never leaves a directory at {@code imageDir}. With {@code leaveRunning} the sandbox goes on
+     * serving afterwards; without, it is stopped and destroyed.
+     */
+    CheckpointInfo checkpoint(Path imageDir, boolean leaveRunning) throws RuntimeFailure;
+
+    /**
+     * Listener for snapshot requests made from inside the sandbox with {@code /.agentbox/init snapshot [note]}
+     * (the workload trigger). The listener gets the note (may be empty) on a virtual thread.
+     */
+    void onSnapshotRequest(java.util.function.Consumer<String> listener);
+
     /** Kills all processes and deletes the container. Idempotent. */
     void destroy();
 

@@ -12,6 +12,13 @@ public interface SandboxRuntime extends AutoCloseable {
     /** Starts a sandbox and returns once its exec channel answers (not waiting for readiness). */
     RunningSandbox start(SandboxConfig config) throws RuntimeFailure;
 
+    /**
+     * Starts a sandbox from a checkpoint image made by {@link RunningSandbox#checkpoint}: processes, memory
+     * and in-memory files are as they were, and the exec channel serves again. The config must describe the
+     * same image and mounts as the checkpointed sandbox (its id is new).
+     */
+    RunningSandbox restore(SandboxConfig config, java.nio.file.Path imageDir) throws RuntimeFailure;
+
     /** The sandbox with this id if this runtime instance started it and it is still alive. */
     Optional<RunningSandbox> get(String id);
 

@@ -38,12 +38,114 @@ public final class AgentChannel {
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, Handler> pending = new ConcurrentHashMap<>();
     private volatile String closedReason;
+    private volatile java.util.function.Consumer<String> eventListener;
 
     public AgentChannel(String name, InputStream fromAgent, OutputStream toAgent) {
+        this(name, fromAgent, toAgent, 0);
+    }
+
+    /**
+     * @param firstId request ids start after this one (a restored agent may still answer ids of the
+     *                checkpointed channel, e.g. the main process: new requests must not collide with them)
+     */
+    public AgentChannel(String name, InputStream fromAgent, OutputStream toAgent, int firstId) {
         this.name = name;
+        this.ids.set(firstId);
         this.in = new DataInputStream(fromAgent);
         this.out = new BufferedOutputStream(toAgent, 65536);
         Thread.ofVirtual().name("agent-reader-" + name).start(this::readLoop);
+    }
+
+    /** Receives EVENT frames (request id 0) the agent sends on its own, e.g. a workload's snapshot request. */
+    public void onEvent(java.util.function.Consumer<String> listener) {
+        this.eventListener = listener;
+    }
+
+    /** The highest request id handed out so far. */
+    public int lastId() {
+        return ids.get();
+    }
+
+    /** Registers a handler for a request id the agent already knows (a restored sandbox's main process). */
+    public void adopt(int id, Handler handler) {
+        pending.put(id, handler);
+    }
+
+    /**
+     * Stops the agent at a frame boundary for a checkpoint: sends QUIESCE, waits for its answer, and keeps
+     * the write lock (no other request goes out) until {@link #resume} or {@link #close}. The lock is held
+     * by the calling thread.
+     */
+    public void quiesce(long timeoutMillis) throws IOException {
+        writeLock.lock();
+        boolean ok = false;
+        try {
+            CompletableFuture<Frame> f = new CompletableFuture<>();
+            int id = ids.incrementAndGet() & 0x7fffffff;
+            pending.put(id, singleAnswer(f));
+            write(Wire.T_QUIESCE, id, new byte[0]);
+            Frame answer = f.get(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (answer.type() != Wire.R_OK) throw new IOException("agent refused to quiesce (answer " + answer.type() + ")");
+            ok = true;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("agent did not quiesce: " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("agent did not quiesce within " + timeoutMillis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while quiescing the agent");
+        } finally {
+            if (!ok) writeLock.unlock();
+        }
+    }
+
+    /**
+     * Sends RESUME and waits for its answer. On a channel that {@link #quiesce}d, releases the write lock
+     * taken there; on a fresh channel to a restored agent, it is the first frame sent.
+     */
+    public void resume(long timeoutMillis) throws IOException {
+        boolean held = writeLock.isHeldByCurrentThread();
+        try {
+            CompletableFuture<Frame> f = new CompletableFuture<>();
+            int id = ids.incrementAndGet() & 0x7fffffff;
+            pending.put(id, singleAnswer(f));
+            write(Wire.T_RESUME, id, new byte[0]);
+            if (held) {
+                writeLock.unlock();
+                held = false;
+            }
+            Frame answer = f.get(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (answer.type() != Wire.R_OK) throw new IOException("agent did not resume (answer " + answer.type() + ")");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("agent did not resume: " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("agent did not resume within " + timeoutMillis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while resuming the agent");
+        } finally {
+            if (held) writeLock.unlock();
+        }
+    }
+
+    /** Releases the write lock taken by {@link #quiesce} without resuming (the agent is gone or will be). */
+    public void releaseQuiesce() {
+        if (writeLock.isHeldByCurrentThread()) writeLock.unlock();
+    }
+
+    private static Handler singleAnswer(CompletableFuture<Frame> f) {
+        return new Handler() {
+            @Override
+            public boolean onFrame(int t, byte[] p) {
+                f.complete(new Frame(t, p));
+                return true;
+            }
+
+            @Override
+            public void onClosed(String reason) {
+                f.completeExceptionally(new IOException("sandbox agent gone: " + reason));
+            }
+        };
     }
 
     public boolean isOpen() {
@@ -152,6 +254,13 @@ public final class AgentChannel {
                 int id = in.readInt();
                 byte[] payload = new byte[len - 5];
                 in.readFully(payload);
+                if (id == 0 && type == Wire.R_EVENT) {
+                    java.util.function.Consumer<String> l = eventListener;
+                    String event = new Wire.In(payload).str();
+                    if (l == null) log.info("{}: agent event '{}' with no listener", name, event);
+                    else Thread.ofVirtual().start(() -> l.accept(event));
+                    continue;
+                }
                 Handler h = pending.get(id);
                 if (h == null) {
                     log.debug("{}: frame type {} for unknown request {}", name, type, id);

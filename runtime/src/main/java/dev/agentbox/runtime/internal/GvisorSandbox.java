@@ -44,8 +44,20 @@ public final class GvisorSandbox implements RunningSandbox {
     private final Files files = new Files();
     private volatile Integer mainExit;
     private volatile boolean mainStarted;
+    private volatile int mainRequestId;
+    private final Checkpointer checkpointer;
+
+    /** Does the runsc part of a checkpoint (the runtime owns runsc and its state directory). */
+    public interface Checkpointer {
+        dev.agentbox.runtime.CheckpointInfo checkpoint(GvisorSandbox sandbox, Path imageDir, boolean leaveRunning) throws RuntimeFailure;
+    }
 
     public GvisorSandbox(SandboxConfig config, Process process, AgentChannel channel, Path logFile, Runnable destroyer) {
+        this(config, process, channel, logFile, destroyer, null);
+    }
+
+    public GvisorSandbox(SandboxConfig config, Process process, AgentChannel channel, Path logFile, Runnable destroyer, Checkpointer checkpointer) {
+        this.checkpointer = checkpointer;
         this.config = config;
         this.process = process;
         this.channel = channel;
@@ -94,6 +106,22 @@ public final class GvisorSandbox implements RunningSandbox {
         return out;
     }
 
+    /** The request id of the running main process (0: none), recorded in a checkpoint so a restore can re-attach it. */
+    public int mainRequestId() {
+        return mainExit == null && mainStarted ? mainRequestId : 0;
+    }
+
+    @Override
+    public dev.agentbox.runtime.CheckpointInfo checkpoint(Path imageDir, boolean leaveRunning) throws RuntimeFailure {
+        if (checkpointer == null) throw new RuntimeFailure(Kind.FAILED, "sandbox " + id() + " cannot be checkpointed");
+        return checkpointer.checkpoint(this, imageDir, leaveRunning);
+    }
+
+    @Override
+    public void onSnapshotRequest(java.util.function.Consumer<String> listener) {
+        channel.onEvent(e -> listener.accept(e.startsWith("snapshot") ? e.substring(8).strip() : e));
+    }
+
     /** Starts the pod's main process; its output goes to {@link #logFile()}. */
     public void startMain() throws RuntimeFailure {
         if (config.command().isEmpty()) return;
@@ -104,15 +132,30 @@ public final class GvisorSandbox implements RunningSandbox {
                 .u32(config.uid())
                 .u32(config.gid())
                 .toBytes();
+        mainStarted = true;
+        try {
+            mainRequestId = channel.send(Wire.T_MAIN, payload, mainHandler());
+        } catch (IOException e) {
+            throw new RuntimeFailure(Kind.FAILED, "sandbox " + id() + ": cannot start main process: " + e.getMessage(), e);
+        }
+    }
+
+    /** A restored sandbox: its main process (request {@code id} of the checkpointed channel) goes on writing to this log. */
+    public void adoptMain(int id) throws RuntimeFailure {
+        if (id == 0) return;
+        mainStarted = true;
+        mainRequestId = id;
+        channel.adopt(id, mainHandler());
+    }
+
+    private AgentChannel.Handler mainHandler() throws RuntimeFailure {
         OutputStream logOut;
         try {
             logOut = java.nio.file.Files.newOutputStream(logFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new RuntimeFailure(Kind.FAILED, "cannot open log " + logFile + ": " + e.getMessage(), e);
         }
-        mainStarted = true;
-        try {
-            channel.send(Wire.T_MAIN, payload, new AgentChannel.Handler() {
+        return new AgentChannel.Handler() {
                 @Override
                 public boolean onFrame(int type, byte[] p) {
                     try {
@@ -152,10 +195,7 @@ public final class GvisorSandbox implements RunningSandbox {
                         // nothing to do
                     }
                 }
-            });
-        } catch (IOException e) {
-            throw new RuntimeFailure(Kind.FAILED, "sandbox " + id() + ": cannot start main process: " + e.getMessage(), e);
-        }
+            };
     }
 
     @Override

@@ -7,9 +7,9 @@ import java.util.List;
 
 /** Encoding of the agent protocol's payloads (big endian; bytes and strings are u32 length + data). */
 public final class Wire {
-    public static final int T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4;
+    public static final int T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4, T_QUIESCE = 5, T_RESUME = 6;
     public static final int T_WRITE = 10, T_READ = 11, T_LIST = 12, T_STAT = 13, T_DELETE = 14, T_MKDIR = 15;
-    public static final int R_HELLO = 100, R_OUT = 101, R_ERR = 102, R_EXIT = 103, R_OK = 104, R_FAIL = 105;
+    public static final int R_HELLO = 100, R_OUT = 101, R_ERR = 102, R_EXIT = 103, R_OK = 104, R_FAIL = 105, R_EVENT = 106;
 
     private Wire() {}
 
