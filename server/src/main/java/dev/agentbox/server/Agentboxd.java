@@ -11,12 +11,16 @@ import dev.agentbox.server.auth.Tokens;
 import dev.agentbox.server.controller.ClaimController;
 import dev.agentbox.server.controller.EventRouter;
 import dev.agentbox.server.controller.ObjectKey;
+import dev.agentbox.server.controller.PoolActivity;
 import dev.agentbox.server.controller.SandboxController;
 import dev.agentbox.server.controller.WarmPoolController;
 import dev.agentbox.server.controller.WorkQueue;
 import dev.agentbox.server.http.ApiServer;
 import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.sandbox.SandboxConfigs;
+import dev.agentbox.server.snapshot.SnapshotService;
+import dev.agentbox.server.snapshot.TriggerController;
+import dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger;
 import dev.agentbox.server.store.Store;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.io.IOException;
@@ -53,6 +57,9 @@ public final class Agentboxd implements AutoCloseable {
     private final LiveSandboxes live = new LiveSandboxes();
     private final Metrics metrics = new Metrics();
     private final WorkQueue sandboxQueue;
+    private final SnapshotService snapshots;
+    private final WorkQueue triggerQueue;
+    private final AutoCloseable triggerSubscription;
     private final WorkQueue claimQueue;
     private final WorkQueue poolQueue;
     private final EventRouter router;
@@ -78,10 +85,20 @@ public final class Agentboxd implements AutoCloseable {
             leftovers.forEach(runtime::destroy);
         }
         markRestarted(clock);
-        ClaimController claims = new ClaimController(store, metrics, clock);
-        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(), clock), 8);
+        PoolActivity poolActivity = new PoolActivity(clock);
+        ClaimController claims = new ClaimController(store, metrics, poolActivity, clock);
+        this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock);
+        snapshots.recover();
+        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(), clock, snapshots), 8);
+        this.triggerQueue = new WorkQueue(new TriggerController(store, live, snapshots, clock), 2);
+        this.triggerSubscription = store.watch(e -> {
+            if (e.object() instanceof PodSnapshotManualTrigger t && e.type() != dev.agentbox.server.store.StoreEvent.Type.DELETED) {
+                triggerQueue.enqueue(ObjectKey.of(t));
+            }
+        });
+        store.list(PodSnapshotManualTrigger.class, null).forEach(t -> triggerQueue.enqueue(ObjectKey.of(t)));
         this.claimQueue = new WorkQueue(claims, 4);
-        this.poolQueue = new WorkQueue(new WarmPoolController(store), 2);
+        this.poolQueue = new WorkQueue(new WarmPoolController(store, poolActivity), 2);
         this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, claims);
         router.resyncAll();
 
@@ -93,6 +110,7 @@ public final class Agentboxd implements AutoCloseable {
 
         ticker.scheduleWithFixedDelay(this::watchLiveSandboxes, 1, 1, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::resync, 30, 30, TimeUnit.SECONDS);
+        ticker.scheduleWithFixedDelay(this::retention, 5, 5, TimeUnit.SECONDS);
         log.info("agentboxd listening on {} (state in {})", endpoint, dir);
     }
 
@@ -200,6 +218,14 @@ public final class Agentboxd implements AutoCloseable {
         byState.forEach(metrics::sandboxesInState);
     }
 
+    private void retention() {
+        try {
+            snapshots.enforceRetention();
+        } catch (RuntimeException e) {
+            log.warn("snapshot retention: {}", e.toString());
+        }
+    }
+
     private void resync() {
         try {
             router.resyncAll();
@@ -210,7 +236,7 @@ public final class Agentboxd implements AutoCloseable {
 
     /** True when no controller has work queued or running (tests use it to wait for quiescence). */
     public boolean idle() {
-        return sandboxQueue.idle() && claimQueue.idle() && poolQueue.idle();
+        return sandboxQueue.idle() && claimQueue.idle() && poolQueue.idle() && triggerQueue.idle();
     }
 
     @Override
@@ -220,6 +246,13 @@ public final class Agentboxd implements AutoCloseable {
         ticker.shutdownNow();
         api.close();
         router.close();
+        try {
+            triggerSubscription.close();
+        } catch (Exception e) {
+            log.debug("unsubscribe", e);
+        }
+        triggerQueue.close();
+        snapshots.close();
         claimQueue.close();
         poolQueue.close();
         sandboxQueue.close();

@@ -52,9 +52,12 @@ public final class ClaimController implements Controller {
     private final Map<String, Instant> createdAt = new ConcurrentHashMap<>();
     private final Map<String, Boolean> warm = new ConcurrentHashMap<>();
 
-    public ClaimController(Store store, Metrics metrics, Clock clock) {
+    private final PoolActivity pools;
+
+    public ClaimController(Store store, Metrics metrics, PoolActivity pools, Clock clock) {
         this.store = store;
         this.metrics = metrics;
+        this.pools = pools;
         this.clock = clock;
     }
 
@@ -89,26 +92,29 @@ public final class ClaimController implements Controller {
         if (shutdown != null && !now.isBefore(shutdown)) return expire(claim, lifecycle);
 
         String sandboxName = claim.getStatus() == null || claim.getStatus().getSandbox() == null ? null : claim.getStatus().getSandbox().getName();
+        boolean justBound = false;
         if (sandboxName == null) {
             Result bound = bind(claim);
             if (bound != null) return bound;
             sandboxName = claim.getStatus().getSandbox().getName();
+            justBound = true;
         }
         Optional<Sandbox> sandbox = store.get(Sandbox.class, key.namespace(), sandboxName);
         if (sandbox.isEmpty()) {
-            setReady(claim, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "Sandbox " + sandboxName + " no longer exists");
+            setReady(claim, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "Sandbox " + sandboxName + " no longer exists", justBound);
         } else {
             Condition ready = Conditions.get(Conditions.statusOf(sandbox.get()), Conditions.READY).orElse(null);
             boolean isReady = ready != null && Conditions.TRUE.equals(ready.getStatus());
             setReady(claim, isReady,
                     ready == null ? Conditions.REASON_DEPENDENCIES_NOT_READY : ready.getReason(),
-                    "Sandbox " + sandboxName + ": " + (ready == null ? "starting" : ready.getMessage()));
+                    "Sandbox " + sandboxName + ": " + (ready == null ? "starting" : ready.getMessage()), justBound);
             if (isReady) {
                 Instant started = createdAt.remove(claim.getMetadata().getUid());
                 Boolean wasWarm = warm.remove(claim.getMetadata().getUid());
-                if (started != null && wasWarm != null) metrics.claimStarted(wasWarm, Duration.between(started, now));
+                if (started != null && wasWarm != null) metrics.claimStarted(wasWarm, Duration.between(started, clock.instant()));
             }
         }
+        if (justBound) annotateBinding(claim, sandboxName);
         Result next = Result.DONE;
         if (shutdown != null) next = Result.requeueAfter(Duration.between(now, shutdown));
         Instant finished = finishedAt(claim);
@@ -128,6 +134,12 @@ public final class ClaimController implements Controller {
             setReady(claim, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "SandboxWarmPool " + poolName + " not found in namespace " + ns + "; create it");
             return Result.requeueAfter(Duration.ofSeconds(5));
         }
+        Optional<Sandbox> alreadyOwned = store.list(Sandbox.class, ns, l -> claim.getMetadata().getUid().equals(l.get(Names.CLAIM_UID_LABEL)))
+                .stream().filter(s -> ownedBy(s, claim)).findFirst();
+        if (alreadyOwned.isPresent()) { // bound before a crash, status not yet written
+            recordBinding(claim, alreadyOwned.get().getMetadata().getName(), Names.LAUNCH_TYPE_WARM.equals(alreadyOwned.get().getMetadata().getLabels().get(Names.LAUNCH_TYPE_LABEL)));
+            return null;
+        }
         boolean wantsColdStart = claim.getSpec().getEnv() != null && !claim.getSpec().getEnv().isEmpty();
         if (!wantsColdStart) {
             List<Sandbox> candidates = new ArrayList<>(WarmPoolController.members(store, pool.get()).stream()
@@ -135,6 +147,7 @@ public final class ClaimController implements Controller {
             candidates.sort(Comparator.comparing(s -> s.getMetadata().getCreationTimestamp()));
             for (Sandbox candidate : candidates) {
                 if (adopt(claim, candidate, pool.get())) {
+                    pools.handedOver(pool.get().getMetadata().getUid());
                     recordBinding(claim, candidate.getMetadata().getName(), true);
                     return null;
                 }
@@ -226,24 +239,28 @@ public final class ClaimController implements Controller {
         }
     }
 
+    /**
+     * Notes the binding in memory; the reconcile writes it together with the Ready condition in one
+     * status update, so a warm claim turns Ready in a single store write.
+     */
     private void recordBinding(SandboxClaim claim, String sandboxName, boolean warmPath) {
         warm.put(claim.getMetadata().getUid(), warmPath);
         SandboxClaimStatus status = claim.getStatus() == null ? new SandboxClaimStatus() : claim.getStatus();
         status.setSandbox(new ClaimSandboxStatus(sandboxName, null));
         claim.setStatus(status);
-        Map<String, String> annotations = new HashMap<>(claim.getMetadata().getAnnotations() == null ? Map.of() : claim.getMetadata().getAnnotations());
-        claim.getMetadata().setResourceVersion(null);
-        store.updateStatus(claim);
-        if (!sandboxName.equals(annotations.get(Names.ASSIGNED_SANDBOX_NAME_ANNOTATION))) {
-            annotations.put(Names.ASSIGNED_SANDBOX_NAME_ANNOTATION, sandboxName);
-            SandboxClaim fresh = store.get(SandboxClaim.class, claim.getMetadata().getNamespace(), claim.getMetadata().getName()).orElseThrow();
-            fresh.getMetadata().setAnnotations(annotations);
+    }
+
+    /** The assigned-sandbox annotation, as upstream; written after the status so it is off the claim's critical path. */
+    private void annotateBinding(SandboxClaim claim, String sandboxName) {
+        Map<String, String> annotations = claim.getMetadata().getAnnotations() == null ? Map.of() : claim.getMetadata().getAnnotations();
+        if (sandboxName.equals(annotations.get(Names.ASSIGNED_SANDBOX_NAME_ANNOTATION))) return;
+        store.get(SandboxClaim.class, claim.getMetadata().getNamespace(), claim.getMetadata().getName()).ifPresent(fresh -> {
+            Map<String, String> merged = new HashMap<>(fresh.getMetadata().getAnnotations() == null ? Map.of() : fresh.getMetadata().getAnnotations());
+            merged.put(Names.ASSIGNED_SANDBOX_NAME_ANNOTATION, sandboxName);
+            fresh.getMetadata().setAnnotations(merged);
             fresh.getMetadata().setResourceVersion(null);
             store.update(fresh);
-        }
-        SandboxClaim fresh = store.get(SandboxClaim.class, claim.getMetadata().getNamespace(), claim.getMetadata().getName()).orElseThrow();
-        claim.setMetadata(fresh.getMetadata());
-        claim.setStatus(fresh.getStatus());
+        });
     }
 
     private Result expire(SandboxClaim claim, ClaimLifecycle lifecycle) {
@@ -277,9 +294,14 @@ public final class ClaimController implements Controller {
     }
 
     private void setReady(SandboxClaim claim, boolean ready, String reason, String message) {
+        setReady(claim, ready, reason, message, false);
+    }
+
+    /** Writes the Ready condition when it changed, or always when {@code force} (a new binding is in the status). */
+    private void setReady(SandboxClaim claim, boolean ready, String reason, String message, boolean force) {
         SandboxClaimStatus status = claim.getStatus() == null ? new SandboxClaimStatus() : claim.getStatus();
         Condition c = Conditions.of(Conditions.READY, ready ? Conditions.TRUE : Conditions.FALSE, reason, message, claim.getMetadata().getGeneration());
-        if (!Conditions.set(status, c, clock.instant())) return;
+        if (!Conditions.set(status, c, clock.instant()) && !force) return;
         claim.setStatus(status);
         claim.getMetadata().setResourceVersion(null);
         store.updateStatus(claim);

@@ -12,6 +12,7 @@ import dev.agentbox.runtime.SandboxConfig;
 import dev.agentbox.runtime.SandboxRuntime;
 import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.sandbox.SandboxConfigs;
+import dev.agentbox.server.snapshot.SnapshotService;
 import dev.agentbox.server.store.Store;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Clock;
@@ -35,13 +36,23 @@ public final class SandboxController implements Controller {
     private final LiveSandboxes live;
     private final SandboxConfigs configs;
     private final Clock clock;
+    /** Containers this process has seen pass their readiness probe (a Ready condition from an earlier process does not count). */
+    private final java.util.Set<String> startedHere = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private final SnapshotService snapshots;
 
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock) {
+        this(store, runtime, live, configs, clock, null);
+    }
+
+    /** With snapshots: restores on start (pinned or matching PodSnapshot), suspends by checkpoint, resumes by restore. */
+    public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots) {
         this.store = store;
         this.runtime = runtime;
         this.live = live;
         this.configs = configs;
         this.clock = clock;
+        this.snapshots = snapshots;
     }
 
     @Override
@@ -76,7 +87,7 @@ public final class SandboxController implements Controller {
         }
         Result later = shutdown == null ? Result.DONE : Result.requeueAfter(Duration.between(now, shutdown));
         if (sandbox.getSpec().effectiveOperatingMode() == OperatingMode.SUSPENDED) {
-            stop(key, "operatingMode Suspended");
+            suspend(key, sandbox);
             setReady(sandbox, false, Conditions.REASON_SANDBOX_SUSPENDED, "operatingMode is Suspended; set it to Running to start the sandbox again");
             return later;
         }
@@ -115,21 +126,99 @@ public final class SandboxController implements Controller {
             SandboxConfig config = configs.forSandbox(sandbox, id);
             runtime.destroy(id); // a container left by an earlier agentboxd under this id cannot be re-attached
             try {
-                running = runtime.start(config);
+                running = snapshots == null ? null : restore(sandbox, config);
+                if (running == null) running = runtime.start(config);
             } catch (RuntimeFailure e) {
                 log.warn("sandbox {} failed to start: {}", key, e.getMessage());
                 setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox could not start: " + e.getMessage());
                 return e.kind() == RuntimeFailure.Kind.FAILED ? Result.requeueAfter(Duration.ofSeconds(5)) : later;
             }
             live.put(key, running);
+            startedHere.remove(id);
             log.info("sandbox {} started as {}", key, id);
         }
-        if (!running.config().readinessProbe().isEmpty() && !probe(running)) {
+        // Probe until the sandbox first becomes Ready; after that, a metadata change (a claim adopting it)
+        // must not cost a probe process while the claimant is starting its own commands.
+        boolean alreadyReady = Conditions.isReady(sandbox) && startedHere.contains(running.id());
+        if (!alreadyReady && !running.config().readinessProbe().isEmpty() && !probe(running)) {
             setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "the readiness probe has not passed yet");
             return Result.requeueAfter(PROBE_INTERVAL);
         }
         setReady(sandbox, true, Conditions.REASON_DEPENDENCIES_READY, "the gVisor sandbox is running");
+        startedHere.add(running.id());
         return later;
+    }
+
+    /**
+     * Suspend: checkpoint the running sandbox into a PodSnapshot labelled for this incarnation, then stop it
+     * (no runsc process, no memory left). A failed checkpoint still stops it and says that state was lost.
+     */
+    private void suspend(ObjectKey key, Sandbox sandbox) {
+        RunningSandbox running = live.get(key).orElse(null);
+        if (snapshots == null || running == null || !running.isAlive() || !running.id().equals(containerId(sandbox))) {
+            stop(key, "operatingMode Suspended");
+            return;
+        }
+        try {
+            var ps = snapshots.suspend(sandbox, running);
+            live.remove(key);
+            running.destroy();
+            log.info("sandbox {} suspended into podsnapshot {}", key, ps.getMetadata().getName());
+        } catch (RuntimeFailure | RuntimeException e) {
+            log.warn("sandbox {}: suspend checkpoint failed, stopping without state: {}", key, e.getMessage());
+            stop(key, "operatingMode Suspended (checkpoint failed)");
+            setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED,
+                    "suspend could not checkpoint the sandbox (" + e.getMessage() + "); its state was lost and it will start cold");
+        }
+    }
+
+    /** Resume from this incarnation's suspend snapshot, else the pinned or matching PodSnapshot; null: start cold. */
+    private RunningSandbox restore(Sandbox sandbox, SandboxConfig config) {
+        var suspended = snapshots.suspendSnapshot(sandbox).orElse(null);
+        if (suspended != null) {
+            try {
+                RunningSandbox r = runtime.restore(config, SnapshotService.imagePath(suspended));
+                store.delete(dev.agentbox.api.snapshot.v1.PodSnapshot.class, suspended.getMetadata().getNamespace(), suspended.getMetadata().getName());
+                setCondition(sandbox, Conditions.POD_RESTORED, true, SnapshotService.REASON_RESUMED, "resumed from podsnapshot " + suspended.getMetadata().getName());
+                return r;
+            } catch (RuntimeFailure e) {
+                runtime.destroy(config.id());
+                log.warn("sandbox {}/{}: resume from {} failed: {}", sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName(), suspended.getMetadata().getName(), e.getMessage());
+                setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED,
+                        "resume from podsnapshot " + suspended.getMetadata().getName() + " failed (" + e.getMessage() + "); started cold instead");
+                return null;
+            }
+        }
+        SnapshotService.Choice choice = snapshots.restoreChoice(sandbox);
+        if (choice.snapshot() == null) {
+            if (choice.problem() != null) setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED, choice.problem());
+            return null;
+        }
+        String name = choice.snapshot().getMetadata().getName();
+        try {
+            RunningSandbox r = runtime.restore(config, SnapshotService.imagePath(choice.snapshot()));
+            snapshots.touch(choice.snapshot());
+            setCondition(sandbox, Conditions.POD_RESTORED, true, SnapshotService.REASON_RESTORED, "restored from podsnapshot " + name);
+            return r;
+        } catch (RuntimeFailure | RuntimeException e) {
+            runtime.destroy(config.id());
+            log.warn("sandbox {}/{}: restore from {} failed: {}", sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName(), name, e.getMessage());
+            setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED,
+                    "restore from podsnapshot " + name + " failed (" + e.getMessage() + "); started cold instead");
+            return null;
+        }
+    }
+
+    private void setCondition(Sandbox sandbox, String type, boolean value, String reason, String message) {
+        Sandbox cur = store.get(Sandbox.class, sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName()).orElse(null);
+        if (cur == null) return;
+        SandboxStatus status = cur.getStatus() == null ? new SandboxStatus() : cur.getStatus();
+        if (!Conditions.set(status, Conditions.of(type, value ? Conditions.TRUE : Conditions.FALSE, reason, message, cur.getMetadata().getGeneration()), clock.instant())) return;
+        cur.setStatus(status);
+        cur.getMetadata().setResourceVersion(null);
+        store.updateStatus(cur);
+        sandbox.setStatus(status); // later status writes of this reconcile keep it
+        log.info("sandbox {}/{}: {}={} ({}: {})", cur.getMetadata().getNamespace(), cur.getMetadata().getName(), type, value, reason, message);
     }
 
     private boolean probe(RunningSandbox running) {
@@ -142,6 +231,7 @@ public final class SandboxController implements Controller {
 
     private void stop(ObjectKey key, String why) {
         live.remove(key).ifPresent(s -> {
+            startedHere.remove(s.id());
             s.destroy();
             log.info("sandbox {} stopped: {}", key, why);
         });

@@ -31,9 +31,11 @@ public final class WarmPoolController implements Controller {
     private static final Logger log = LoggerFactory.getLogger(WarmPoolController.class);
 
     private final Store store;
+    private final PoolActivity activity;
 
-    public WarmPoolController(Store store) {
+    public WarmPoolController(Store store, PoolActivity activity) {
         this.store = store;
+        this.activity = activity;
     }
 
     @Override
@@ -81,6 +83,11 @@ public final class WarmPoolController implements Controller {
             }
         }
         int want = pool.getSpec().effectiveReplicas();
+        Duration wait = members.size() < want ? activity.refillWait(pool.getMetadata().getUid()) : Duration.ZERO;
+        if (!wait.isZero()) {
+            writeStatus(pool, members);
+            return Result.requeueAfter(wait);
+        }
         for (int i = members.size(); i < want; i++) {
             Sandbox created = store.create(newMember(pool, template.get(), hash));
             members.add(created);

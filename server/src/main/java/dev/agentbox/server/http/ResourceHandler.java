@@ -39,6 +39,12 @@ final class ResourceHandler {
     void handle(HttpExchange ex, Principal who, ResourceKind kind, String ns, String name) throws IOException {
         String method = ex.getRequestMethod();
         Map<String, String> q = HttpIO.query(ex);
+        if (!io.fabric8.kubernetes.api.model.Namespaced.class.isAssignableFrom(kind.type())) {
+            // cluster-scoped (PodSnapshotStorageConfig): /apis/{group}/{version}/{plural}[/{name}], admin token only;
+            // a namespace in the path is ignored, as kubectl does for cluster-scoped kinds
+            if (!who.admin()) throw new ForbiddenException(kind.kind() + " is cluster-scoped: it needs the admin token");
+            ns = "";
+        }
         if (ns == null && !who.admin()) throw new ForbiddenException("listing across namespaces needs the admin token; add -n NAMESPACE");
         if (ns != null && !who.mayAccess(ns)) throw new ForbiddenException("token " + who.name() + " may not access namespace " + ns);
         if (name == null) {
@@ -90,10 +96,10 @@ final class ResourceHandler {
             throw new InvalidException("kind", object.getKind() + " sent to the " + kind.plural() + " endpoint; send it to its own kind's path");
         }
         String bodyNs = object.getMetadata().getNamespace();
-        if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns)) {
+        if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns) && !"".equals(ns)) {
             throw new InvalidException("metadata.namespace", bodyNs + " does not match the namespace in the URL (" + ns + ")");
         }
-        object.getMetadata().setNamespace(ns);
+        object.getMetadata().setNamespace(ns == null || ns.isEmpty() ? null : ns);
         if (name != null) {
             if (object.getMetadata().getName() == null) object.getMetadata().setName(name);
             if (!name.equals(object.getMetadata().getName())) {

@@ -88,8 +88,9 @@ public final class Store implements AutoCloseable {
         ObjectNode node = mapper.valueToTree(object);
         ObjectNode meta = node.with("metadata");
         String kind = kindKey(object.getClass());
-        String ns = text(meta, "namespace", "default");
-        meta.put("namespace", ns);
+        String ns = namespaceOf(object, text(meta, "namespace", "default"));
+        if (ns.isEmpty()) meta.remove("namespace");
+        else meta.put("namespace", ns);
         synchronized (this) {
             String name = text(meta, "name", "");
             if (name.isEmpty()) {
@@ -131,7 +132,7 @@ public final class Store implements AutoCloseable {
     private <T extends HasMetadata> T replace(T object, boolean statusOnly) {
         ObjectNode incoming = mapper.valueToTree(object);
         String kind = kindKey(object.getClass());
-        String ns = text(incoming.with("metadata"), "namespace", "default");
+        String ns = namespaceOf(object, text(incoming.with("metadata"), "namespace", "default"));
         String name = text(incoming.with("metadata"), "name", "");
         synchronized (this) {
             ObjectNode stored = find(kind, ns, name);
@@ -327,6 +328,11 @@ public final class Store implements AutoCloseable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new SandboxFailedException("stored object does not decode as " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
         }
+    }
+
+    /** Cluster-scoped kinds (not {@code Namespaced}, e.g. PodSnapshotStorageConfig) are kept under namespace "". */
+    private static String namespaceOf(HasMetadata object, String ns) {
+        return object instanceof io.fabric8.kubernetes.api.model.Namespaced ? ns : "";
     }
 
     private static String text(ObjectNode node, String field, String fallback) {

@@ -1,0 +1,150 @@
+package dev.agentbox.bench;
+
+import dev.agentbox.api.Resources;
+import dev.agentbox.client.Sandbox;
+import dev.agentbox.client.SandboxClient;
+import dev.agentbox.client.ResourceType;
+import dev.agentbox.runtime.GvisorRuntime;
+import dev.agentbox.server.Agentboxd;
+import dev.agentbox.server.AgentboxdConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Prints claim and exec latencies of a real agentboxd (in-process, real gVisor) next to a naive
+ * baseline that pays one {@code runsc exec} per command. Run with {@code bench/run [--warm N] [--cold N] [--exec N]}.
+ * Everything goes through the Java SDK over HTTP, as an agent would.
+ */
+public final class Bench {
+    private static final String NS = "bench";
+
+    public static void main(String[] args) throws Exception {
+        int warmRuns = intArg(args, "--warm", 30);
+        int coldRuns = intArg(args, "--cold", 15);
+        int execRuns = intArg(args, "--exec", 300);
+        int baselineRuns = intArg(args, "--baseline", 50);
+        Path repo = Path.of(System.getProperty("agentbox.repo", "."));
+        Path state = Files.createTempDirectory("agentbox-bench");
+        System.out.printf("agentbox benchmark: %d cores, %s, load average %s%n", Runtime.getRuntime().availableProcessors(),
+                runscVersion(), Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        try (Agentboxd daemon = Agentboxd.start(new AgentboxdConfig(state, "127.0.0.1", 0));
+             SandboxClient client = SandboxClient.builder().endpoint(daemon.endpoint().toString()).token(daemon.adminToken()).namespace(NS).build()) {
+            String template = Files.readString(repo.resolve("examples/python-runtime-template.yaml"));
+            for (HasMetadata o : Resources.parseAll(template)) client.resources().apply(o);
+            client.resources().apply(pool("bench-warm", 3));
+            client.resources().apply(pool("bench-cold", 0));
+            progress("waiting for the warm pool (3 sandboxes)");
+            awaitPoolReady(client, "bench-warm", 3);
+
+            List<Double> warm = new ArrayList<>();
+            for (int i = 0; i < warmRuns; i++) {
+                awaitPoolReady(client, "bench-warm", 3); // every claim finds a ready member
+                Thread.sleep(200); // and the machine is not busy starting the previous refill
+                long t0 = System.nanoTime();
+                try (Sandbox s = client.createSandbox("bench-warm")) {
+                    s.commands().run(List.of("true"));
+                    warm.add(ms(t0));
+                }
+            }
+            progress("warm claims done");
+            List<Double> cold = new ArrayList<>();
+            for (int i = 0; i < coldRuns; i++) {
+                long t0 = System.nanoTime();
+                try (Sandbox s = client.createSandbox("bench-cold")) {
+                    s.commands().run(List.of("true"));
+                    cold.add(ms(t0));
+                }
+                Thread.sleep(300); // let the previous sandbox's teardown finish
+            }
+            progress("cold claims done");
+            List<Double> exec = new ArrayList<>();
+            List<Double> naive = new ArrayList<>();
+            try (Sandbox s = client.createSandbox("bench-warm")) {
+                for (int i = 0; i < 20; i++) s.commands().run(List.of("true"));
+                for (int i = 0; i < execRuns; i++) {
+                    long t0 = System.nanoTime();
+                    s.commands().run(List.of("true"));
+                    exec.add(ms(t0));
+                }
+                String uid = client.resources().get(ResourceType.SANDBOX, s.name()).getMetadata().getUid();
+                GvisorRuntime runtime = (GvisorRuntime) daemon.runtime();
+                for (int i = 0; i < baselineRuns; i++) {
+                    long t0 = System.nanoTime();
+                    runtime.execViaRunscExec("ab-" + uid, List.of("true"));
+                    naive.add(ms(t0));
+                }
+            }
+            System.out.println();
+            System.out.printf("%-44s %5s %10s %10s   %s%n", "measure", "n", "p50", "p99", "goal");
+            row("warm claim -> first exec (SDK, HTTP)", warm, "p50 <= 20 ms");
+            row("cold claim -> first exec (SDK, HTTP)", cold, "p50 <= 700 ms");
+            row("exec round trip of `true` (SDK, HTTP)", exec, "p50 <= 8 ms");
+            row("baseline: one `runsc exec true` per command", naive, "");
+            System.out.printf("%nexec through agentbox is %.1fx faster than a runsc exec per command (p50)%n", p(naive, 50) / p(exec, 50));
+        }
+    }
+
+    private static HasMetadata pool(String name, int replicas) {
+        return Resources.parseAll("""
+                apiVersion: extensions.agents.x-k8s.io/v1beta1
+                kind: SandboxWarmPool
+                metadata:
+                  name: %s
+                spec:
+                  replicas: %d
+                  sandboxTemplateRef:
+                    name: python-runtime
+                """.formatted(name, replicas)).get(0);
+    }
+
+    private static void awaitPoolReady(SandboxClient client, String pool, int ready) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (System.nanoTime() < deadline) {
+            var p = client.resources().get(ResourceType.SANDBOX_WARM_POOL, pool);
+            Object status = p.getAdditionalProperties().get("status");
+            if (status instanceof java.util.Map<?, ?> m && m.get("readyReplicas") instanceof Number n && n.intValue() >= ready) return;
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("warm pool " + pool + " did not reach " + ready + " ready sandboxes in 2 minutes");
+    }
+
+    private static void row(String name, List<Double> values, String goal) {
+        System.out.printf("%-44s %5d %8.1f ms %7.1f ms   %s%n", name, values.size(), p(values, 50), p(values, 99), goal);
+    }
+
+    static double p(List<Double> values, int percentile) {
+        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        if (sorted.length == 0) return Double.NaN;
+        int index = (int) Math.ceil(percentile / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+
+    private static double ms(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e6;
+    }
+
+    private static void progress(String what) {
+        System.err.println("[bench] " + what);
+    }
+
+    private static int intArg(String[] args, String name, int fallback) {
+        int i = Arrays.asList(args).indexOf(name);
+        return i >= 0 && i + 1 < args.length ? Integer.parseInt(args[i + 1]) : fallback;
+    }
+
+    private static String runscVersion() {
+        try {
+            Process p = new ProcessBuilder("runsc", "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).lines().findFirst().orElse("runsc ?");
+            p.waitFor();
+            return out;
+        } catch (Exception e) {
+            return "runsc version unknown";
+        }
+    }
+}
