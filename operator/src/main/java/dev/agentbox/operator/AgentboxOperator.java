@@ -1,0 +1,48 @@
+package dev.agentbox.operator;
+
+import dev.agentbox.operator.reconcilers.SandboxClaimReconciler;
+import dev.agentbox.operator.reconcilers.SandboxReconciler;
+import dev.agentbox.operator.reconcilers.SandboxTemplateReconciler;
+import dev.agentbox.operator.reconcilers.SandboxWarmPoolReconciler;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.time.Clock;
+import java.util.Set;
+
+/** Builds the Java Operator SDK operator with agentbox's four reconcilers. */
+public final class AgentboxOperator {
+    /** The Lease used for leader election (in the operator's namespace). */
+    public static final String LEASE_NAME = "agentbox-operator-leader";
+
+    private AgentboxOperator() {
+    }
+
+    /**
+     * @param namespaces     the namespaces to watch; empty: all namespaces
+     * @param leaseNamespace where the leader-election Lease lives, or null to run without leader election
+     */
+    public static Operator create(KubernetesClient client, Set<String> namespaces, String leaseNamespace, OperatorMetrics metrics, Clock clock) {
+        Operator operator = new Operator(o -> {
+            o.withKubernetesClient(client)
+                    .withCloseClientOnStop(false)
+                    .withMetrics(metrics)
+                    .withUseSSAToPatchPrimaryResource(false)
+                    .withStopOnInformerErrorDuringStartup(true)
+                    .withConcurrentReconciliationThreads(8);
+            if (leaseNamespace != null) o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(LEASE_NAME, leaseNamespace));
+        });
+        register(operator, new SandboxReconciler(clock), namespaces);
+        register(operator, new SandboxTemplateReconciler(), namespaces);
+        register(operator, new SandboxWarmPoolReconciler(), namespaces);
+        register(operator, new SandboxClaimReconciler(clock), namespaces);
+        return operator;
+    }
+
+    private static <P extends io.fabric8.kubernetes.api.model.HasMetadata> void register(Operator operator,
+            io.javaoperatorsdk.operator.api.reconciler.Reconciler<P> reconciler, Set<String> namespaces) {
+        operator.register(reconciler, o -> {
+            if (!namespaces.isEmpty()) o.settingNamespaces(namespaces);
+        });
+    }
+}

@@ -1,0 +1,30 @@
+package dev.agentbox.operator.reconcilers;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
+
+/** Writing status and tolerating objects that vanished meanwhile. */
+final class Statuses {
+    private Statuses() {
+    }
+
+    /** Replaces the status stanza with a JSON merge patch (no resourceVersion lock: the reconciler owns the status). */
+    static <T extends HasMetadata> void patch(KubernetesClient client, T resource) {
+        try {
+            resource.getMetadata().setResourceVersion(null);
+            client.resource(resource).patchStatus();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) throw e;
+        }
+    }
+
+    static boolean isConflict(KubernetesClientException e) {
+        return e.getCode() == HttpURLConnection.HTTP_CONFLICT;
+    }
+
+    static boolean isNotFound(KubernetesClientException e) {
+        return e.getCode() == HttpURLConnection.HTTP_NOT_FOUND;
+    }
+}

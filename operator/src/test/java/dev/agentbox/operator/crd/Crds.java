@@ -1,0 +1,75 @@
+package dev.agentbox.operator.crd;
+
+import dev.agentbox.api.agents.v1beta1.Sandbox;
+import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
+import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
+import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
+import io.fabric8.crdv2.generator.CRDGenerator;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Generates the CRDs from the api classes (fabric8 crd-generator v2) and reads the checked-in ones. */
+public final class Crds {
+    /** The kinds the operator serves, i.e. the CRDs it installs (the podsnapshot.gke.io kinds come with GKE). */
+    public static final List<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>> KINDS =
+            List.of(Sandbox.class, SandboxTemplate.class, SandboxClaim.class, SandboxWarmPool.class);
+
+    /** Where the checked-in CRDs live, relative to the operator module. */
+    public static final Path CHECKED_IN = Path.of("deploy", "crds");
+
+    private Crds() {
+    }
+
+    /** Generates the CRD files into {@code dir}; returns file name → content. */
+    public static Map<String, String> generate(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            new CRDGenerator().inOutputDir(dir.toFile()).forCRDVersions("v1").withParallelGenerationEnabled(false).withPostProcessor(new UpstreamMarkers())
+                    .customResourceClasses(KINDS).generate();
+            return read(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The {@code *.yaml} and {@code *.yml} files in a directory, name → content. */
+    public static Map<String, String> read(Path dir) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        if (!Files.isDirectory(dir)) return out;
+        try (var files = Files.list(dir)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".yaml") || f.getFileName().toString().endsWith(".yml")).sorted().toList()) {
+                out.put(p.getFileName().toString(), Files.readString(p));
+            }
+        }
+        return out;
+    }
+
+    public static CustomResourceDefinition parse(String yaml) {
+        return Serialization.unmarshal(yaml, CustomResourceDefinition.class);
+    }
+
+    public static CustomResourceDefinition load(String fileName) {
+        try (InputStream in = Files.newInputStream(CHECKED_IN.resolve(fileName))) {
+            return Serialization.unmarshal(in, CustomResourceDefinition.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The checked-in CRDs, parsed. */
+    public static List<CustomResourceDefinition> loadAll() {
+        try {
+            return read(CHECKED_IN).values().stream().map(Crds::parse).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
