@@ -322,6 +322,18 @@ public final class GvisorRuntime implements SandboxRuntime {
 
     private void destroyLocked(String id) {
         GvisorSandbox sb = sandboxes.remove(id);
+        if (sb != null) {
+            // Kill the sandbox's init first and let our foreground `runsc run` exit and clean up; a
+            // `delete --force` racing with it times out ("context deadline exceeded").
+            try {
+                run(List.of(runsc, "--root", root.toString(), "kill", id, "KILL"));
+                sb.process().waitFor(5, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                log.debug("sandbox {}: runsc kill failed", id, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             Result r = run(List.of(runsc, "--root", root.toString(), "delete", "--force", id));
             if (r.code != 0 && !r.err.contains("does not exist") && !r.err.contains("not found")) {
