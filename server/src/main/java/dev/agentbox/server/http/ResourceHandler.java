@@ -36,15 +36,20 @@ final class ResourceHandler {
         this.mapper = mapper;
     }
 
-    void handle(HttpExchange ex, Principal who, ResourceKind kind, String ns, String name) throws IOException {
-        String method = ex.getRequestMethod();
-        Map<String, String> q = HttpIO.query(ex);
+    void handle(HttpExchange ex, Principal who, ResourceKind kind, String namespace, String name) throws IOException {
+        String ns = namespace;
         if (!io.fabric8.kubernetes.api.model.Namespaced.class.isAssignableFrom(kind.type())) {
             // cluster-scoped (PodSnapshotStorageConfig): /apis/{group}/{version}/{plural}[/{name}], admin token only;
             // a namespace in the path is ignored, as kubectl does for cluster-scoped kinds
             if (!who.admin()) throw new ForbiddenException(kind.kind() + " is cluster-scoped: it needs the admin token");
             ns = "";
         }
+        handleIn(ex, who, kind, ns, name);
+    }
+
+    private void handleIn(HttpExchange ex, Principal who, ResourceKind kind, String ns, String name) throws IOException {
+        String method = ex.getRequestMethod();
+        Map<String, String> q = HttpIO.query(ex);
         if (ns == null && !who.admin()) throw new ForbiddenException("listing across namespaces needs the admin token; add -n NAMESPACE");
         if (ns != null && !who.mayAccess(ns)) throw new ForbiddenException("token " + who.name() + " may not access namespace " + ns);
         if (name == null) {
@@ -158,7 +163,8 @@ final class ResourceHandler {
                 }
                 if (e.revision() <= since) continue;
                 HasMetadata o = e.object();
-                if (ns != null && !ns.equals(o.getMetadata().getNamespace())) continue;
+                String objectNs = o.getMetadata().getNamespace() == null ? "" : o.getMetadata().getNamespace();
+                if (ns != null && !ns.equals(objectNs)) continue;
                 Map<String, String> labels = o.getMetadata().getLabels();
                 if (!selector.test(labels == null ? Map.of() : labels) || !fieldMatch(fieldSelector, o)) continue;
                 send(out, e.type().name(), o);
