@@ -70,6 +70,8 @@ public record CreateOptions(String namespace, String claimName, Map<String, Stri
         public Builder label(String key, String value) { labels.put(key, value); return this; }
         public Builder labels(Map<String, String> more) { labels.putAll(more); return this; }
         public Builder annotation(String key, String value) { annotations.put(key, value); return this; }
+        /** Restore the new sandbox from this PodSnapshot (the {@code podsnapshot.gke.io/ps-name} annotation); needs a cold start. */
+        public Builder restoreFrom(String podSnapshotName) { annotations.put(dev.agentbox.api.Names.PS_NAME_ANNOTATION, podSnapshotName); return this; }
         public Builder readyTimeout(Duration timeout) { this.readyTimeout = timeout; return this; }
         public Builder shutdownTime(Instant at) { this.shutdownTime = at; return this; }
         public Builder ttl(Duration ttl) { this.ttl = ttl; return this; }

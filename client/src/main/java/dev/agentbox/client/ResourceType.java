@@ -23,7 +23,17 @@ public record ResourceType(String kind, String group, String version, String plu
     public static final ResourceType SANDBOX_WARM_POOL = new ResourceType("SandboxWarmPool", "extensions.agents.x-k8s.io", "v1beta1",
             "sandboxwarmpools", "sandboxwarmpool", List.of("warmpool", "warmpools", "swp"), true);
 
-    private static final List<ResourceType> KNOWN = List.of(SANDBOX, SANDBOX_TEMPLATE, SANDBOX_CLAIM, SANDBOX_WARM_POOL);
+    public static final ResourceType POD_SNAPSHOT = new ResourceType("PodSnapshot", "podsnapshot.gke.io", "v1",
+            "podsnapshots", "podsnapshot", List.of("ps", "snapshot", "snapshots"), true);
+    public static final ResourceType POD_SNAPSHOT_POLICY = new ResourceType("PodSnapshotPolicy", "podsnapshot.gke.io", "v1",
+            "podsnapshotpolicies", "podsnapshotpolicy", List.of("psp"), true);
+    public static final ResourceType POD_SNAPSHOT_MANUAL_TRIGGER = new ResourceType("PodSnapshotManualTrigger", "podsnapshot.gke.io", "v1",
+            "podsnapshotmanualtriggers", "podsnapshotmanualtrigger", List.of("psmt"), true);
+    public static final ResourceType POD_SNAPSHOT_STORAGE_CONFIG = new ResourceType("PodSnapshotStorageConfig", "podsnapshot.gke.io", "v1",
+            "podsnapshotstorageconfigs", "podsnapshotstorageconfig", List.of("pssc"), false);
+
+    private static final List<ResourceType> KNOWN = List.of(SANDBOX, SANDBOX_TEMPLATE, SANDBOX_CLAIM, SANDBOX_WARM_POOL,
+            POD_SNAPSHOT, POD_SNAPSHOT_POLICY, POD_SNAPSHOT_MANUAL_TRIGGER, POD_SNAPSHOT_STORAGE_CONFIG);
 
     public ResourceType {
         if (kind == null || kind.isBlank()) throw new IllegalArgumentException("kind: required");

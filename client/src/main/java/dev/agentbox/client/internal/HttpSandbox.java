@@ -53,6 +53,16 @@ final class HttpSandbox implements Sandbox, Commands, SandboxFiles {
     @Override public String claimName() { return claimName; }
     @Override public Commands commands() { return this; }
     @Override public SandboxFiles files() { return this; }
+    @Override public dev.agentbox.client.Snapshots snapshots() { return new ResourceSnapshots(resources, name); }
+    @Override public void suspend() { new ResourceSnapshots(resources, name).suspend(); }
+    @Override public void resume() { new ResourceSnapshots(resources, name).resume(); }
+
+    @Override
+    public List<dev.agentbox.client.Sandbox> fork(int n) {
+        List<dev.agentbox.client.Sandbox> out = new java.util.ArrayList<>();
+        for (String s : new ResourceSnapshots(resources, name).fork(n)) out.add(new HttpSandbox(http, namespace, s, null, false));
+        return out;
+    }
 
     @Override
     public void terminate() {
