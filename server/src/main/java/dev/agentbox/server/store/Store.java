@@ -192,15 +192,23 @@ public final class Store implements AutoCloseable {
                 if (namespace != null) ps.setString(2, namespace);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        T item = treeToValue((ObjectNode) mapper.readTree(rs.getString(1)), type);
-                        Map<String, String> l = item.getMetadata().getLabels();
-                        if (labels == null || labels.test(l == null ? Map.of() : l)) out.add(item);
+                        ObjectNode tree = (ObjectNode) mapper.readTree(rs.getString(1));
+                        // match labels on the JSON tree: binding a typed object (a whole PodSpec) costs far more
+                        if (labels == null || labels.test(labelsOf(tree))) out.add(treeToValue(tree, type));
                     }
                 }
             } catch (SQLException | java.io.IOException e) {
                 throw new SandboxFailedException("state database read failed: " + e.getMessage(), e);
             }
         }
+        return out;
+    }
+
+    private static Map<String, String> labelsOf(ObjectNode tree) {
+        com.fasterxml.jackson.databind.JsonNode labels = tree.path("metadata").path("labels");
+        if (!labels.isObject() || labels.isEmpty()) return Map.of();
+        Map<String, String> out = new java.util.HashMap<>();
+        labels.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 
