@@ -10,11 +10,14 @@ final class Statuses {
     private Statuses() {
     }
 
-    /** Replaces the status stanza with a JSON merge patch (no resourceVersion lock: the reconciler owns the status). */
+    /**
+     * Replaces the status stanza (PUT on the status subresource without a resourceVersion lock: the reconciler owns
+     * the status, and a merge patch would not replace the conditions list on every server).
+     */
     static <T extends HasMetadata> void patch(KubernetesClient client, T resource) {
         try {
             resource.getMetadata().setResourceVersion(null);
-            client.resource(resource).patchStatus();
+            client.resource(resource).updateStatus();
         } catch (KubernetesClientException e) {
             if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) throw e;
         }
