@@ -1,0 +1,149 @@
+package dev.agentbox.server.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentbox.api.FieldError;
+import dev.agentbox.api.InvalidException;
+import dev.agentbox.api.Resources;
+import dev.agentbox.api.agents.v1beta1.Sandbox;
+import dev.agentbox.runtime.SandboxConfig;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import org.junit.jupiter.api.Test;
+
+/** Which PodSpec fields one host honours, accepts with a warning, or refuses. */
+class PodSpecCheckTest {
+
+    static Sandbox sandbox(String podSpecYaml) {
+        String indented = podSpecYaml.indent(6);
+        return Resources.parse("""
+                apiVersion: agents.x-k8s.io/v1beta1
+                kind: Sandbox
+                metadata:
+                  name: s1
+                  namespace: default
+                  uid: 0b7c
+                spec:
+                  podTemplate:
+                    spec:
+                %s""".formatted(indented), Sandbox.class);
+    }
+
+    static PodSpec pod(String yaml) {
+        return sandbox(yaml).getSpec().getPodTemplate().getSpec();
+    }
+
+    @Test
+    void honouredFieldsBecomeTheSandboxConfig() {
+        Sandbox s = sandbox("""
+                securityContext:
+                  runAsUser: 1000
+                  runAsGroup: 1000
+                  runAsNonRoot: true
+                volumes:
+                - name: scratch
+                  emptyDir:
+                    sizeLimit: 64Mi
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                  command: ["python3", "-m"]
+                  args: ["http.server"]
+                  workingDir: /tmp
+                  env:
+                  - name: A
+                    value: b
+                  resources:
+                    limits:
+                      memory: 256Mi
+                      cpu: 500m
+                  securityContext:
+                    readOnlyRootFilesystem: true
+                  volumeMounts:
+                  - name: scratch
+                    mountPath: /scratch
+                  readinessProbe:
+                    exec:
+                      command: ["true"]
+                """);
+        SandboxConfig c = new SandboxConfigs().forSandbox(s, "ab-1");
+        assertThat(c.command()).containsExactly("python3", "-m", "http.server");
+        assertThat(c.env()).containsEntry("A", "b");
+        assertThat(c.workingDir()).isEqualTo("/tmp");
+        assertThat(c.memoryLimitBytes()).isEqualTo(256L << 20);
+        assertThat(c.cpuMillis()).isEqualTo(500);
+        assertThat(c.uid()).isEqualTo(1000);
+        assertThat(c.gid()).isEqualTo(1000);
+        assertThat(c.readOnlyRootFilesystem()).isTrue();
+        assertThat(c.emptyDirs()).containsExactly(new SandboxConfig.EmptyDir("scratch", "/scratch", 64L << 20, false));
+        assertThat(c.readinessProbe()).containsExactly("true");
+        assertThat(c.maxProcesses()).isEqualTo(SandboxConfig.DEFAULT_MAX_PROCESSES);
+    }
+
+    @Test
+    void schedulingFieldsAreAcceptedWithAWarningNamingThem() {
+        PodSpecCheck.Findings f = PodSpecCheck.check(pod("""
+                serviceAccountName: runner
+                nodeSelector:
+                  pool: gvisor
+                tolerations:
+                - key: sandbox
+                  operator: Exists
+                runtimeClassName: gvisor
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                  imagePullPolicy: IfNotPresent
+                """), "spec.podTemplate.spec");
+        assertThat(f.errors()).isEmpty();
+        assertThat(f.warnings()).anyMatch(w -> w.startsWith("spec.podTemplate.spec.serviceAccountName:"))
+                .anyMatch(w -> w.startsWith("spec.podTemplate.spec.nodeSelector:"))
+                .anyMatch(w -> w.startsWith("spec.podTemplate.spec.tolerations:"))
+                .anyMatch(w -> w.startsWith("spec.podTemplate.spec.runtimeClassName:"))
+                .anyMatch(w -> w.startsWith("spec.podTemplate.spec.containers[0].imagePullPolicy:"));
+    }
+
+    @Test
+    void fieldsThatWouldWeakenIsolationAreRefusedWithTheirPath() {
+        PodSpecCheck.Findings f = PodSpecCheck.check(pod("""
+                hostNetwork: true
+                hostPID: true
+                volumes:
+                - name: host
+                  hostPath:
+                    path: /etc
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                  securityContext:
+                    privileged: true
+                    capabilities:
+                      add: ["SYS_ADMIN"]
+                  ports:
+                  - containerPort: 80
+                    hostPort: 80
+                - name: second
+                  image: agentbox/builtin
+                """), "spec.podTemplate.spec");
+        assertThat(f.errors()).extracting(FieldError::field).contains(
+                "spec.podTemplate.spec.hostNetwork", "spec.podTemplate.spec.hostPID", "spec.podTemplate.spec.volumes[0]",
+                "spec.podTemplate.spec.containers[0].securityContext.privileged",
+                "spec.podTemplate.spec.containers[0].securityContext.capabilities.add",
+                "spec.podTemplate.spec.containers[0].ports[0].hostPort", "spec.podTemplate.spec.containers");
+    }
+
+    @Test
+    void runAsNonRootWithoutAUserIsRefused() {
+        Sandbox s = sandbox("""
+                securityContext:
+                  runAsNonRoot: true
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                """);
+        assertThatThrownBy(() -> new SandboxConfigs().forSandbox(s, "ab-1"))
+                .isInstanceOf(InvalidException.class)
+                .hasMessageContaining("spec.podTemplate.spec.securityContext.runAsNonRoot")
+                .hasMessageContaining("set runAsUser");
+    }
+}
