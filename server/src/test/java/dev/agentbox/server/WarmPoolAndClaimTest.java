@@ -54,6 +54,11 @@ class WarmPoolAndClaimTest {
         daemon.awaitPoolReady(ns, "py", 3); // refilled with a new member
         assertThat(daemon.list(ns, "sandboxes")).hasSize(4);
 
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(daemon.call("GET", "/metrics", null, null).body())
+                .containsPattern("agentbox_claim_startup_seconds_count\\{path=\"warm\"\\} [1-9]")
+                .containsPattern("agentbox_exec_duration_seconds_count [1-9]")
+                .containsPattern("agentbox_sandboxes\\{state=\"Ready\"\\} [1-9]"));
+
         assertThat(daemon.call("DELETE", Daemon.EXT + ns + "/sandboxclaims/c1", null).status()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30)).until(() -> daemon.get(ns, "sandboxes", sandbox) == null);
     }
