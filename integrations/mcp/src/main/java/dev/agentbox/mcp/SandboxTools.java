@@ -3,6 +3,9 @@ package dev.agentbox.mcp;
 import dev.agentbox.api.AgentboxException;
 import dev.agentbox.client.CommandRequest;
 import dev.agentbox.client.CommandResult;
+import dev.agentbox.client.CreateOptions;
+import dev.agentbox.client.ResourceType;
+import dev.agentbox.client.Sandbox;
 import dev.agentbox.client.FileEntry;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
@@ -148,11 +151,24 @@ public final class SandboxTools {
     }
 
     private CallToolResult snapshot(McpSyncServerExchange exchange, CallToolRequest request) {
-        return error(Snapshots.NOT_AVAILABLE);
+        try {
+            String name = sessions.with(sessionId(exchange), sb -> sb.snapshots().create().getMetadata().getName());
+            return CallToolResult.builder().addTextContent("snapshot " + name + " is ready; restore it with restore {\"snapshot\": \""
+                    + name + "\"}").isError(false).build();
+        } catch (UnsupportedOperationException e) {
+            return error(Snapshots.NOT_AVAILABLE + " (" + e.getMessage() + ")");
+        }
     }
 
     private CallToolResult restore(McpSyncServerExchange exchange, CallToolRequest request) {
-        return error(Snapshots.NOT_AVAILABLE);
+        String snapshot = requiredString(request, "snapshot");
+        if (sessions.client().resources().find(ResourceType.POD_SNAPSHOT, snapshot).isEmpty()) {
+            return error("restore failed: there is no snapshot named \"" + snapshot + "\"; take one with the snapshot tool");
+        }
+        Sandbox restored = sessions.client().createSandbox(sessions.warmPool(), CreateOptions.builder().restoreFrom(snapshot).build());
+        sessions.replace(sessionId(exchange), restored);
+        return CallToolResult.builder().addTextContent("this session now works in sandbox " + restored.name()
+                + ", restored from snapshot " + snapshot + " (memory and files as they were)").isError(false).build();
     }
 
     // ---- helpers

@@ -4,7 +4,6 @@ package dev.agentbox.mcp;
 final class Snapshots {
     private Snapshots() {}
 
-    static final String NOT_AVAILABLE = "snapshots are not available: this agentbox client has no snapshot API yet "
-            + "(it arrives with the SDK's sandbox.snapshots()). The sandbox is unchanged; keep working in it, or save "
-            + "important files with read_file.";
+    static final String NOT_AVAILABLE = "snapshots are not available on this agentbox backend. The sandbox is unchanged; "
+            + "keep working in it, or save important files with read_file.";
 }

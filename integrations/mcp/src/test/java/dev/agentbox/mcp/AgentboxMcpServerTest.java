@@ -162,9 +162,13 @@ class AgentboxMcpServerTest {
     }
 
     @Test
-    void snapshotToolsSayWhenSnapshotsAreNotAvailable() {
-        CallToolResult r = call(http, "snapshot", Map.of());
-        assertThat(r.isError()).isTrue();
-        assertThat(text(r)).contains("not available");
+    void snapshotWithoutAMatchingPolicyIsAToolErrorAndRestoreOfAnUnknownSnapshotToo() {
+        CallToolResult snap = call(http, "snapshot", Map.of());
+        assertThat(snap.isError()).as(text(snap)).isTrue();
+        assertThat(text(snap)).startsWith("snapshot failed:");
+
+        CallToolResult restore = call(http, "restore", Map.of("snapshot", "no-such-snapshot"));
+        assertThat(restore.isError()).isTrue();
+        assertThat(text(restore)).startsWith("restore failed:");
     }
 }
