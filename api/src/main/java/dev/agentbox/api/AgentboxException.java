@@ -29,6 +29,7 @@ public abstract class AgentboxException extends RuntimeException {
             case 404 -> new NotFoundException(message);
             case 409 -> new ConflictException(message, "AlreadyExists".equals(reason));
             case 408, 504 -> new SandboxTimeoutException(message);
+            case 429 -> new LimitExceededException(message);
             default -> new SandboxFailedException(message);
         };
     }

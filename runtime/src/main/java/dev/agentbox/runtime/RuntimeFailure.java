@@ -5,7 +5,8 @@ package dev.agentbox.runtime;
  * (NOT_FOUND: no such file or sandbox; INVALID: bad path or argument; FAILED: the sandbox or runsc failed).
  */
 public class RuntimeFailure extends Exception {
-    public enum Kind { NOT_FOUND, INVALID, FAILED }
+    /** LIMIT: the sandbox is alive but at one of its limits (process count), so the request could not run. */
+    public enum Kind { NOT_FOUND, INVALID, FAILED, LIMIT }
 
     private final Kind kind;
 

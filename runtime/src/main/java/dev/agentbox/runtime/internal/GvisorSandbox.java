@@ -233,6 +233,7 @@ public final class GvisorSandbox implements RunningSandbox {
             Thread.currentThread().interrupt();
             throw new RuntimeFailure(Kind.FAILED, "exec interrupted", e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof CommandNotStarted failed) throw failed.toRuntimeFailure(request.argv().get(0), config.maxProcesses());
             throw gone(e.getCause());
         } catch (TimeoutException e) {
             kill(reqId);
@@ -246,6 +247,25 @@ public final class GvisorSandbox implements RunningSandbox {
             channel.write(Wire.T_SIGNAL, 0, new Wire.Out().u32(reqId).u32(9).toBytes());
         } catch (IOException ignored) {
             // the sandbox is gone anyway
+        }
+    }
+
+    /** The agent is alive but could not start the command (fork or pipe failed inside the sandbox). */
+    private static final class CommandNotStarted extends IOException {
+        private static final int EAGAIN = 11;
+        private final long errno;
+
+        CommandNotStarted(long errno, String message) {
+            super(message);
+            this.errno = errno;
+        }
+
+        RuntimeFailure toRuntimeFailure(String command, int maxProcesses) {
+            String hint = errno == EAGAIN
+                    ? "; the sandbox is at its process limit (" + (maxProcesses > 0 ? maxProcesses : "default") + " processes): stop background processes"
+                      + " or delete the sandbox (raise the limit with the agentbox.dev/max-processes annotation)"
+                    : "";
+            return new RuntimeFailure(errno == EAGAIN ? Kind.LIMIT : kindOf(errno), "cannot start " + command + ": " + getMessage() + hint);
         }
     }
 
@@ -290,8 +310,8 @@ public final class GvisorSandbox implements RunningSandbox {
                 }
                 case Wire.R_FAIL -> {
                     Wire.In in = new Wire.In(p);
-                    in.u32();
-                    result.completeExceptionally(new IOException(in.str()));
+                    long errno = in.u32();
+                    result.completeExceptionally(new CommandNotStarted(errno, in.str()));
                     return true;
                 }
                 default -> {

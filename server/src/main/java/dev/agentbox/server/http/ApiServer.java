@@ -123,6 +123,7 @@ public final class ApiServer implements AutoCloseable {
                 case NOT_FOUND -> new NotFoundException(e.getMessage());
                 case INVALID -> new InvalidException(e.getMessage());
                 case FAILED -> new SandboxFailedException(e.getMessage());
+                case LIMIT -> new dev.agentbox.api.LimitExceededException(e.getMessage());
             };
             respond(ex, mapped, kindName, objectName);
         } catch (IllegalArgumentException e) {
