@@ -1,5 +1,6 @@
 package dev.agentbox.adk;
 
+import dev.agentbox.client.SandboxSessions;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.google.adk.agents.InvocationContext;
 import com.google.adk.codeexecutors.BaseCodeExecutor;

@@ -1,5 +1,6 @@
 package dev.agentbox.adk;
 
+import dev.agentbox.client.SandboxSessions;
 import com.google.adk.tools.Annotations.Schema;
 import com.google.adk.tools.FunctionTool;
 import com.google.adk.tools.ToolContext;

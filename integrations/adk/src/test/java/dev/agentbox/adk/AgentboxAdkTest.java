@@ -1,5 +1,7 @@
 package dev.agentbox.adk;
 
+import dev.agentbox.testing.RealAgentboxd;
+import dev.agentbox.client.SandboxSessions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -105,13 +107,13 @@ class AgentboxAdkTest {
         }
     }
 
-    RealDaemon daemon;
+    RealAgentboxd daemon;
     SandboxSessions sandboxes;
 
     @BeforeAll
     void start() {
-        daemon = new RealDaemon();
-        sandboxes = new SandboxSessions(daemon.client, RealDaemon.POOL, Duration.ofMinutes(5));
+        daemon = new RealAgentboxd("adk-python");
+        sandboxes = new SandboxSessions(daemon.client(), daemon.pool(), Duration.ofMinutes(5));
     }
 
     @AfterAll
@@ -192,7 +194,7 @@ class AgentboxAdkTest {
 
     @Test
     void aSessionsSandboxIsReleasedWhenItIdlesOut() {
-        try (SandboxSessions shortLived = new SandboxSessions(daemon.client, RealDaemon.POOL, Duration.ofSeconds(1))) {
+        try (SandboxSessions shortLived = new SandboxSessions(daemon.client(), daemon.pool(), Duration.ofSeconds(1))) {
             Map<String, Object> r = new CodeExecTool(shortLived, Duration.ofSeconds(30)).run("s1", "print(1)");
             assertThat(r).containsEntry("exit_code", 0);
 

@@ -1,5 +1,6 @@
 package dev.agentbox.langchain4j;
 
+import dev.agentbox.testing.RealAgentboxd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -76,13 +77,13 @@ class AgentboxLangChain4jTest {
         }
     }
 
-    RealDaemon daemon;
+    RealAgentboxd daemon;
     Sandbox sandbox;
 
     @BeforeAll
     void start() {
-        daemon = new RealDaemon();
-        sandbox = daemon.client.createSandbox(RealDaemon.POOL);
+        daemon = new RealAgentboxd("lc4j-python");
+        sandbox = daemon.client().createSandbox(daemon.pool());
     }
 
     @AfterAll
@@ -101,7 +102,7 @@ class AgentboxLangChain4jTest {
     @Test
     void scriptedModelGetsThe56thPrimeFromTheSandboxThroughTheTool() {
         ScriptedModel model = new ScriptedModel(PRIME_56);
-        try (AgentboxTools tools = new AgentboxTools(daemon.client, RealDaemon.POOL)) {
+        try (AgentboxTools tools = new AgentboxTools(daemon.client(), daemon.pool())) {
             String answer = assistant(model, tools).chat("What is the 56th prime number?");
 
             assertThat(answer).isEqualTo("The 56th prime number is 263.");

@@ -1,5 +1,6 @@
 package dev.agentbox.mcp;
 
+import dev.agentbox.client.SandboxSessions;
 import dev.agentbox.client.SandboxClient;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.server.McpServer;

@@ -1,5 +1,6 @@
 package dev.agentbox.mcp;
 
+import dev.agentbox.client.SandboxSessions;
 import dev.agentbox.api.AgentboxException;
 import dev.agentbox.client.CommandRequest;
 import dev.agentbox.client.CommandResult;

@@ -1,5 +1,6 @@
 package dev.agentbox.mcp;
 
+import dev.agentbox.testing.RealAgentboxd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelcontextprotocol.client.McpClient;
@@ -34,14 +35,14 @@ class AgentboxMcpServerTest {
             print(primes[-1])
             """;
 
-    RealDaemon daemon;
+    RealAgentboxd daemon;
     AgentboxMcpServer httpServer;
     McpSyncClient http;
 
     @BeforeAll
     void start() {
-        daemon = new RealDaemon();
-        httpServer = AgentboxMcpServer.http(daemon.client, McpServerOptions.forPool(RealDaemon.POOL), "127.0.0.1", 0);
+        daemon = new RealAgentboxd("mcp-python");
+        httpServer = AgentboxMcpServer.http(daemon.client(), McpServerOptions.forPool(daemon.pool()), "127.0.0.1", 0);
         String uri = httpServer.endpoint().toString();
         var transport = HttpClientStreamableHttpTransport.builder(uri.substring(0, uri.length() - AgentboxMcpServer.HTTP_PATH.length()))
                 .endpoint(AgentboxMcpServer.HTTP_PATH).build();
@@ -76,7 +77,7 @@ class AgentboxMcpServerTest {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         ServerParameters params = ServerParameters.builder(java)
                 .args("-cp", classpath, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", McpMain.class.getName())
-                .env(Map.of("AGENTBOX_URL", daemon.endpoint(), "AGENTBOX_TOKEN", daemon.token(), "AGENTBOX_WARM_POOL", RealDaemon.POOL))
+                .env(Map.of("AGENTBOX_URL", daemon.endpoint(), "AGENTBOX_TOKEN", daemon.token(), "AGENTBOX_WARM_POOL", daemon.pool()))
                 .build();
         var transport = new StdioClientTransport(params, McpJsonDefaults.getMapper());
         McpSyncClient stdio = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(90)).build();

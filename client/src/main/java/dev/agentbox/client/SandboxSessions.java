@@ -1,8 +1,5 @@
-package dev.agentbox.adk;
+package dev.agentbox.client;
 
-import dev.agentbox.client.CreateOptions;
-import dev.agentbox.client.Sandbox;
-import dev.agentbox.client.SandboxClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One sandbox per ADK session: claimed from the warm pool on the session's first tool call, kept for the
+ * One sandbox per agent session (an ADK session, an MCP session, a chat): claimed from the warm pool on the session's first tool call, kept for the
  * session's later calls (files and installed packages persist), released when the session has been idle
  * for {@code idleTimeout} or when this object is closed.
  */
@@ -45,7 +42,7 @@ public final class SandboxSessions implements AutoCloseable {
         this.warmPool = Objects.requireNonNull(warmPool, "warmPool");
         this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
         this.clock = Clock.systemUTC();
-        this.reaper = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("agentbox-adk-idle-reaper").factory());
+        this.reaper = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("agentbox-session-reaper").factory());
         long period = Math.max(1, Math.min(idleTimeout.toSeconds() / 4, 30));
         reaper.scheduleWithFixedDelay(this::releaseIdle, period, period, TimeUnit.SECONDS);
     }
@@ -60,7 +57,7 @@ public final class SandboxSessions implements AutoCloseable {
 
     /** Runs {@code work} with the session's sandbox, claiming one first when the session has none. */
     public <T> T with(String sessionId, Function<Sandbox, T> work) {
-        if (closed) throw new IllegalStateException("the agentbox sessions are closed");
+        if (closed) throw new IllegalStateException("these sandbox sessions are closed");
         Entry e;
         while (true) {
             e = sessions.computeIfAbsent(sessionId, k -> new Entry());
