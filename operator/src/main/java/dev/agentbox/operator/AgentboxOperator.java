@@ -23,6 +23,15 @@ public final class AgentboxOperator {
      * @param leaseNamespace where the leader-election Lease lives, or null to run without leader election
      */
     public static Operator create(KubernetesClient client, Set<String> namespaces, String leaseNamespace, OperatorMetrics metrics, Clock clock) {
+        return create(client, namespaces, leaseNamespace, true, metrics, clock);
+    }
+
+    /**
+     * @param exitOnLostLease exit the JVM when leadership is lost (in production: yes, so the Pod restarts as a
+     *                        standby and never reconciles without the Lease)
+     */
+    public static Operator create(KubernetesClient client, Set<String> namespaces, String leaseNamespace, boolean exitOnLostLease,
+                                  OperatorMetrics metrics, Clock clock) {
         Operator operator = new Operator(o -> {
             o.withKubernetesClient(client)
                     .withCloseClientOnStop(false)
@@ -30,7 +39,9 @@ public final class AgentboxOperator {
                     .withUseSSAToPatchPrimaryResource(false)
                     .withStopOnInformerErrorDuringStartup(true)
                     .withConcurrentReconciliationThreads(8);
-            if (leaseNamespace != null) o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(LEASE_NAME, leaseNamespace));
+            if (leaseNamespace != null) o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(LEASE_NAME, leaseNamespace,
+                    LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE, LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+                    LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, null, exitOnLostLease));
         });
         register(operator, new SandboxReconciler(clock), namespaces);
         register(operator, new SandboxTemplateReconciler(), namespaces);

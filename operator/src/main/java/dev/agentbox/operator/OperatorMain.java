@@ -43,7 +43,8 @@ public final class OperatorMain {
         http.createContext("/metrics", ex -> reply(ex, 200, metrics.render()));
         http.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));
         http.createContext("/readyz", ex -> {
-            boolean ok = operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();
+            // a standby replica (not the leader) is ready too: it only waits for the Lease
+            boolean ok = operator.getRuntimeInfo().isStarted();
             reply(ex, ok ? 200 : 503, ok ? "ok\n" : "not ready\n");
         });
         http.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
