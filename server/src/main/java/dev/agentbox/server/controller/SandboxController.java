@@ -69,7 +69,15 @@ public final class SandboxController implements Controller {
     public Result reconcile(ObjectKey key) {
         Optional<Sandbox> found = store.get(Sandbox.class, key.namespace(), key.name());
         if (found.isEmpty()) {
+            java.nio.file.Path logFile = live.get(key).map(RunningSandbox::logFile).orElse(null);
             stop(key, "object deleted");
+            if (logFile != null) { // the main process's output goes with its Sandbox, as a pod's log does
+                try {
+                    java.nio.file.Files.deleteIfExists(logFile);
+                } catch (java.io.IOException e) {
+                    log.debug("sandbox {}: cannot delete {}", key, logFile, e);
+                }
+            }
             return Result.DONE;
         }
         Sandbox sandbox = found.get();
@@ -100,9 +108,10 @@ public final class SandboxController implements Controller {
         }
         String restartPolicy = restartPolicy(sandbox);
         if (running != null && !running.isAlive()) {
+            java.nio.file.Path logFile = running.logFile();
             stop(key, "sandbox process died");
             if ("Never".equals(restartPolicy)) {
-                setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox's init process exited; restartPolicy is Never. See the log with `agentbox logs " + key.name() + "`");
+                setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox's init process exited; restartPolicy is Never. Its main process's output is in " + logFile + " on the host");
                 return later;
             }
             running = null;
@@ -134,6 +143,9 @@ public final class SandboxController implements Controller {
                 return e.kind() == RuntimeFailure.Kind.FAILED ? Result.requeueAfter(Duration.ofSeconds(5)) : later;
             }
             live.put(key, running);
+            if (snapshots != null) { // the workload trigger: `/.agentbox/init snapshot [note]` inside the sandbox
+                running.onSnapshotRequest(note -> Thread.ofVirtual().start(() -> snapshots.workloadRequest(key, note)));
+            }
             startedHere.remove(id);
             log.info("sandbox {} started as {}", key, id);
         }
