@@ -140,7 +140,8 @@ public final class ClaimController implements Controller {
             recordBinding(claim, alreadyOwned.get().getMetadata().getName(), Names.LAUNCH_TYPE_WARM.equals(alreadyOwned.get().getMetadata().getLabels().get(Names.LAUNCH_TYPE_LABEL)));
             return null;
         }
-        boolean wantsColdStart = claim.getSpec().getEnv() != null && !claim.getSpec().getEnv().isEmpty();
+        // a claim pinned to a PodSnapshot (podsnapshot.gke.io/ps-name) needs a new sandbox restored from it, not a warm member
+        boolean wantsColdStart = (claim.getSpec().getEnv() != null && !claim.getSpec().getEnv().isEmpty()) || pinnedSnapshot(claim) != null;
         if (!wantsColdStart) {
             List<Sandbox> candidates = new ArrayList<>(WarmPoolController.members(store, pool.get()).stream()
                     .filter(Conditions::isReady).toList());
@@ -201,6 +202,14 @@ public final class ClaimController implements Controller {
         }
     }
 
+    /** The PodSnapshot a claim pins (annotation podsnapshot.gke.io/ps-name on the claim or its additionalPodMetadata), or null. */
+    private static String pinnedSnapshot(SandboxClaim claim) {
+        Map<String, String> a = claim.getMetadata().getAnnotations();
+        if (a != null && a.get(Names.PS_NAME_ANNOTATION) != null) return a.get(Names.PS_NAME_ANNOTATION);
+        PodMetadata extra = claim.getSpec().getAdditionalPodMetadata();
+        return extra == null || extra.getAnnotations() == null ? null : extra.getAnnotations().get(Names.PS_NAME_ANNOTATION);
+    }
+
     private Sandbox coldSandbox(SandboxClaim claim, SandboxTemplate template) {
         Map<String, String> labels = new HashMap<>();
         labels.put(Names.CLAIM_UID_LABEL, claim.getMetadata().getUid());
@@ -211,6 +220,7 @@ public final class ClaimController implements Controller {
         PodMetadata extra = claim.getSpec().getAdditionalPodMetadata();
         if (extra != null && extra.getLabels() != null) labels.putAll(extra.getLabels());
         if (extra != null && extra.getAnnotations() != null) annotations.putAll(extra.getAnnotations());
+        if (pinnedSnapshot(claim) != null) annotations.put(Names.PS_NAME_ANNOTATION, pinnedSnapshot(claim));
         Sandbox s = new Sandbox();
         s.setMetadata(new ObjectMetaBuilder()
                 .withName(claim.getMetadata().getName())
