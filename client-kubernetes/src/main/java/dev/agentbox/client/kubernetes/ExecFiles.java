@@ -15,11 +15,13 @@ import java.util.List;
 
 /**
  * Files in a sandbox through exec (POSIX shell, coreutils {@code base64}, {@code stat}, {@code find}): writes send the
- * content base64-encoded in arguments, 48 KiB per exec; reads come back on stdout as raw bytes. Paths: as
+ * content base64-encoded in exec arguments, about 2 KiB of file per exec call (the arguments travel in the request URL,
+ * and URLs over 4 KiB are refused by some servers and proxies), so writing large files is slow; reads come back on
+ * stdout as raw bytes in one call. Paths: as
  * {@link SandboxFiles} says, {@code ..} segments and /proc, /sys, /dev are refused before anything runs.
  */
 final class ExecFiles implements SandboxFiles {
-    private static final int CHUNK = 48 * 1024;
+    private static final int CHUNK = 2800;
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
     private static final long MAX_READ = 512L * 1024 * 1024;
     private static final String STAT_FORMAT = "%F|%s|%a|%Y|%n";
