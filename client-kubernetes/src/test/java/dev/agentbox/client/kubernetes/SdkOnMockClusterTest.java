@@ -55,6 +55,7 @@ class SdkOnMockClusterTest {
     private static SharedIndexInformer<Pod> kubelet;
     private static Path kubeconfig;
     private static Path tmp;
+    private static SharedIndexInformer<dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger> snapshotter;
 
     @BeforeAll
     static void cluster() throws Exception {
@@ -88,6 +89,36 @@ class SdkOnMockClusterTest {
             public void onDelete(Pod pod, boolean unknown) {
             }
         });
+        // stand-in for GKE's pod snapshot controller: a manual trigger yields a Ready PodSnapshot of the target Pod
+        snapshotter = admin.resources(dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger.class).inAnyNamespace().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger t) {
+                String ns = t.getMetadata().getNamespace();
+                var snap = new dev.agentbox.api.snapshot.v1.PodSnapshot();
+                snap.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(t.getMetadata().getName() + "-ps").withNamespace(ns)
+                        .withAnnotations(Map.of(dev.agentbox.api.Names.ORIGIN_POD_ANNOTATION, t.getSpec().getTargetPod())).build());
+                snap.setSpec(new dev.agentbox.api.snapshot.v1.PodSnapshotSpec());
+                snap = admin.resource(snap).create();
+                var ss = new dev.agentbox.api.snapshot.v1.PodSnapshotStatus();
+                dev.agentbox.api.Conditions.set(ss, dev.agentbox.api.Conditions.of("Ready", "True", "Complete", "checkpointed", 1L), java.time.Instant.now());
+                snap.setStatus(ss);
+                admin.resource(snap).updateStatus();
+                var ts = new dev.agentbox.api.snapshot.v1.PodSnapshotManualTriggerStatus();
+                dev.agentbox.api.Conditions.set(ts, dev.agentbox.api.Conditions.of("Triggered", "True", "Complete", "snapshot taken", 1L), java.time.Instant.now());
+                ts.setSnapshotCreated(new dev.agentbox.api.snapshot.v1.SnapshotRef(snap.getMetadata().getName()));
+                t.setStatus(ts);
+                t.getMetadata().setResourceVersion(null);
+                admin.resource(t).updateStatus();
+            }
+
+            @Override
+            public void onUpdate(dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger a, dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger b) {
+            }
+
+            @Override
+            public void onDelete(dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger t, boolean unknown) {
+            }
+        });
         operator = AgentboxOperator.create(admin, Set.of(), null, new OperatorMetrics(), Clock.systemUTC());
         operator.start();
         for (String example : List.of("python-runtime-template.yaml", "warm-pool.yaml")) {
@@ -117,6 +148,7 @@ class SdkOnMockClusterTest {
     static void stop() {
         if (operator != null) operator.stop();
         if (kubelet != null) kubelet.close();
+        if (snapshotter != null) snapshotter.close();
         if (admin != null) admin.close();
         if (server != null) server.destroy();
     }
@@ -194,6 +226,29 @@ class SdkOnMockClusterTest {
         // closing the sandbox deleted its claim
         assertThat(admin.resources(SandboxClaim.class).inNamespace("agents").list().getItems())
                 .noneMatch(c -> log.get(0).contains(c.getMetadata().getName()));
+    }
+
+    @Test
+    void snapshotsSuspendAndResumeGoThroughThePodSnapshotKindsAndThePinnedAnnotation() {
+        try (SandboxClient client = new KubernetesSandboxClient(admin, "agents", false);
+             Sandbox sandbox = client.createSandbox("python-pool", CreateOptions.builder().readyTimeout(Duration.ofSeconds(60)).build())) {
+            var snap = sandbox.snapshots().create();
+            assertThat(snap.getMetadata().getAnnotations()).containsEntry(dev.agentbox.api.Names.ORIGIN_POD_ANNOTATION, sandbox.name());
+            assertThat(sandbox.snapshots().list()).extracting(p -> p.getMetadata().getName()).contains(snap.getMetadata().getName());
+            assertThat(admin.resources(dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger.class).inNamespace("agents").list().getItems())
+                    .anySatisfy(t -> assertThat(t.getSpec().getTargetPod()).isEqualTo(sandbox.name()));
+
+            sandbox.suspend();
+            assertThat(admin.pods().inNamespace("agents").withName(sandbox.name()).get()).isNull();
+            var stored = admin.resources(dev.agentbox.api.agents.v1beta1.Sandbox.class).inNamespace("agents").withName(sandbox.name()).get();
+            String pinned = stored.getSpec().getPodTemplate().getMetadata().getAnnotations().get(dev.agentbox.api.Names.PS_NAME_ANNOTATION);
+            assertThat(pinned).isNotBlank();
+
+            sandbox.resume();
+            Pod restored = admin.pods().inNamespace("agents").withName(sandbox.name()).get();
+            assertThat(restored.getMetadata().getAnnotations()).containsEntry(dev.agentbox.api.Names.PS_NAME_ANNOTATION, pinned);
+            assertThat(sandbox.commands().run("echo back").stdout().trim()).isEqualTo("back");
+        }
     }
 
     @Test
