@@ -7,7 +7,10 @@ import dev.agentbox.api.extensions.v1beta1.SandboxTemplateSpec;
 import dev.agentbox.api.internal.Json;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import lombok.NoArgsConstructor;
+import lombok.Setter;
 
 /**
  * Desired state of a {@link Sandbox} (upstream {@code SandboxSpec}): the pod template, per-sandbox volume
@@ -16,17 +19,19 @@ import java.util.Objects;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"podTemplate", "volumeClaimTemplates", "shutdownTime", "shutdownPolicy", "operatingMode", "service"})
+@Getter
+@Setter
+@EqualsAndHashCode
+@NoArgsConstructor
 public class SandboxSpec {
     private PodTemplate podTemplate;
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     private List<PersistentVolumeClaimTemplate> volumeClaimTemplates;
+    /** RFC 3339 time at which the sandbox expires, or null. */
     private String shutdownTime;
     private ShutdownPolicy shutdownPolicy;
     private OperatingMode operatingMode;
     private Boolean service;
-
-    public SandboxSpec() {
-    }
 
     public SandboxSpec(PodTemplate podTemplate) {
         this.podTemplate = podTemplate;
@@ -52,66 +57,5 @@ public class SandboxSpec {
     @JsonIgnore
     public OperatingMode effectiveOperatingMode() {
         return operatingMode == null ? OperatingMode.RUNNING : operatingMode;
-    }
-
-    public PodTemplate getPodTemplate() {
-        return podTemplate;
-    }
-
-    public void setPodTemplate(PodTemplate podTemplate) {
-        this.podTemplate = podTemplate;
-    }
-
-    public List<PersistentVolumeClaimTemplate> getVolumeClaimTemplates() {
-        return volumeClaimTemplates;
-    }
-
-    public void setVolumeClaimTemplates(List<PersistentVolumeClaimTemplate> volumeClaimTemplates) {
-        this.volumeClaimTemplates = volumeClaimTemplates;
-    }
-
-    /** RFC 3339 time at which the sandbox expires, or null. */
-    public String getShutdownTime() {
-        return shutdownTime;
-    }
-
-    public void setShutdownTime(String shutdownTime) {
-        this.shutdownTime = shutdownTime;
-    }
-
-    public ShutdownPolicy getShutdownPolicy() {
-        return shutdownPolicy;
-    }
-
-    public void setShutdownPolicy(ShutdownPolicy shutdownPolicy) {
-        this.shutdownPolicy = shutdownPolicy;
-    }
-
-    public OperatingMode getOperatingMode() {
-        return operatingMode;
-    }
-
-    public void setOperatingMode(OperatingMode operatingMode) {
-        this.operatingMode = operatingMode;
-    }
-
-    public Boolean getService() {
-        return service;
-    }
-
-    public void setService(Boolean service) {
-        this.service = service;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof SandboxSpec s && Objects.equals(podTemplate, s.podTemplate)
-                && Objects.equals(volumeClaimTemplates, s.volumeClaimTemplates) && Objects.equals(shutdownTime, s.shutdownTime)
-                && shutdownPolicy == s.shutdownPolicy && operatingMode == s.operatingMode && Objects.equals(service, s.service);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(podTemplate, volumeClaimTemplates, shutdownTime, shutdownPolicy, operatingMode, service);
     }
 }

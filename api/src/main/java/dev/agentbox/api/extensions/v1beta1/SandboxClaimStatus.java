@@ -5,43 +5,19 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.agentbox.api.HasConditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
-import java.util.Objects;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import lombok.NoArgsConstructor;
+import lombok.Setter;
 
 /** Observed state of a {@link SandboxClaim} (upstream {@code SandboxClaimStatus}): conditions and the bound sandbox. */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonPropertyOrder({"conditions", "sandbox"})
+@Getter
+@Setter
+@EqualsAndHashCode
+@NoArgsConstructor
 public class SandboxClaimStatus implements HasConditions {
     private List<Condition> conditions;
     private ClaimSandboxStatus sandbox;
-
-    public SandboxClaimStatus() {
-    }
-
-    @Override
-    public List<Condition> getConditions() {
-        return conditions;
-    }
-
-    @Override
-    public void setConditions(List<Condition> conditions) {
-        this.conditions = conditions;
-    }
-
-    public ClaimSandboxStatus getSandbox() {
-        return sandbox;
-    }
-
-    public void setSandbox(ClaimSandboxStatus sandbox) {
-        this.sandbox = sandbox;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof SandboxClaimStatus s && Objects.equals(conditions, s.conditions) && Objects.equals(sandbox, s.sandbox);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(conditions, sandbox);
-    }
 }

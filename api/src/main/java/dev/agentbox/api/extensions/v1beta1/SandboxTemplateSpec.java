@@ -6,11 +6,18 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.agentbox.api.agents.v1beta1.PersistentVolumeClaimTemplate;
 import dev.agentbox.api.agents.v1beta1.PodTemplate;
 import java.util.List;
-import java.util.Objects;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import lombok.NoArgsConstructor;
+import lombok.Setter;
 
 /** Desired state of a {@link SandboxTemplate} (upstream {@code SandboxTemplateSpec}). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"podTemplate", "volumeClaimTemplates", "networkPolicy", "networkPolicyManagement", "envVarsInjectionPolicy", "service"})
+@Getter
+@Setter
+@EqualsAndHashCode
+@NoArgsConstructor
 public class SandboxTemplateSpec {
     private PodTemplate podTemplate;
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -19,9 +26,6 @@ public class SandboxTemplateSpec {
     private NetworkPolicyManagement networkPolicyManagement;
     private EnvVarsInjectionPolicy envVarsInjectionPolicy;
     private Boolean service;
-
-    public SandboxTemplateSpec() {
-    }
 
     public SandboxTemplateSpec(PodTemplate podTemplate) {
         this.podTemplate = podTemplate;
@@ -37,66 +41,5 @@ public class SandboxTemplateSpec {
     @JsonIgnore
     public EnvVarsInjectionPolicy effectiveEnvVarsInjectionPolicy() {
         return envVarsInjectionPolicy == null ? EnvVarsInjectionPolicy.DISALLOWED : envVarsInjectionPolicy;
-    }
-
-    public PodTemplate getPodTemplate() {
-        return podTemplate;
-    }
-
-    public void setPodTemplate(PodTemplate podTemplate) {
-        this.podTemplate = podTemplate;
-    }
-
-    public List<PersistentVolumeClaimTemplate> getVolumeClaimTemplates() {
-        return volumeClaimTemplates;
-    }
-
-    public void setVolumeClaimTemplates(List<PersistentVolumeClaimTemplate> volumeClaimTemplates) {
-        this.volumeClaimTemplates = volumeClaimTemplates;
-    }
-
-    public SandboxNetworkPolicy getNetworkPolicy() {
-        return networkPolicy;
-    }
-
-    public void setNetworkPolicy(SandboxNetworkPolicy networkPolicy) {
-        this.networkPolicy = networkPolicy;
-    }
-
-    public NetworkPolicyManagement getNetworkPolicyManagement() {
-        return networkPolicyManagement;
-    }
-
-    public void setNetworkPolicyManagement(NetworkPolicyManagement networkPolicyManagement) {
-        this.networkPolicyManagement = networkPolicyManagement;
-    }
-
-    public EnvVarsInjectionPolicy getEnvVarsInjectionPolicy() {
-        return envVarsInjectionPolicy;
-    }
-
-    public void setEnvVarsInjectionPolicy(EnvVarsInjectionPolicy envVarsInjectionPolicy) {
-        this.envVarsInjectionPolicy = envVarsInjectionPolicy;
-    }
-
-    public Boolean getService() {
-        return service;
-    }
-
-    public void setService(Boolean service) {
-        this.service = service;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof SandboxTemplateSpec s && Objects.equals(podTemplate, s.podTemplate)
-                && Objects.equals(volumeClaimTemplates, s.volumeClaimTemplates) && Objects.equals(networkPolicy, s.networkPolicy)
-                && networkPolicyManagement == s.networkPolicyManagement && envVarsInjectionPolicy == s.envVarsInjectionPolicy
-                && Objects.equals(service, s.service);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(podTemplate, volumeClaimTemplates, networkPolicy, networkPolicyManagement, envVarsInjectionPolicy, service);
     }
 }

@@ -1,37 +1,21 @@
 package dev.agentbox.api.extensions.v1beta1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import java.util.Objects;
+import lombok.AllArgsConstructor;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import lombok.NoArgsConstructor;
+import lombok.Setter;
 
 /** A reference by name to a SandboxWarmPool in the same namespace (upstream {@code SandboxWarmPoolRef}). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@Getter
+@Setter
+@EqualsAndHashCode
+@NoArgsConstructor
+@AllArgsConstructor
 public class SandboxWarmPoolRef {
     private String name;
-
-    public SandboxWarmPoolRef() {
-    }
-
-    public SandboxWarmPoolRef(String name) {
-        this.name = name;
-    }
-
-    public String getName() {
-        return name;
-    }
-
-    public void setName(String name) {
-        this.name = name;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof SandboxWarmPoolRef r && Objects.equals(name, r.name);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hashCode(name);
-    }
 
     @Override
     public String toString() {

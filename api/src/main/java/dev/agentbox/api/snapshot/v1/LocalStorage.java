@@ -2,38 +2,21 @@ package dev.agentbox.api.snapshot.v1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import java.util.Objects;
+import lombok.AllArgsConstructor;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import lombok.NoArgsConstructor;
+import lombok.Setter;
 
 /** agentbox extension: snapshots in a directory on the agentboxd host ({@code snapshotStorageConfig.local}). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"path"})
+@Getter
+@Setter
+@EqualsAndHashCode
+@NoArgsConstructor
+@AllArgsConstructor
 public class LocalStorage {
-    private String path;
-
-    public LocalStorage() {
-    }
-
-    public LocalStorage(String path) {
-        this.path = path;
-    }
-
     /** Absolute host directory that holds the snapshot images (required). */
-    public String getPath() {
-        return path;
-    }
-
-    public void setPath(String path) {
-        this.path = path;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof LocalStorage other
-                && Objects.equals(path, other.path);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(path);
-    }
+    private String path;
 }

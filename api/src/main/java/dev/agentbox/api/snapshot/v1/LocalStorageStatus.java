@@ -2,37 +2,20 @@ package dev.agentbox.api.snapshot.v1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import java.util.Objects;
+import lombok.AllArgsConstructor;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import lombok.NoArgsConstructor;
+import lombok.Setter;
 
 /** agentbox extension: where a snapshot lives on the agentboxd host. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"observedPath"})
+@Getter
+@Setter
+@EqualsAndHashCode
+@NoArgsConstructor
+@AllArgsConstructor
 public class LocalStorageStatus {
     private String observedPath;
-
-    public LocalStorageStatus() {
-    }
-
-    public LocalStorageStatus(String observedPath) {
-        this.observedPath = observedPath;
-    }
-
-    public String getObservedPath() {
-        return observedPath;
-    }
-
-    public void setObservedPath(String observedPath) {
-        this.observedPath = observedPath;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof LocalStorageStatus other
-                && Objects.equals(observedPath, other.observedPath);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(observedPath);
-    }
 }

@@ -2,37 +2,20 @@ package dev.agentbox.api.snapshot.v1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import java.util.Objects;
+import lombok.AllArgsConstructor;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import lombok.NoArgsConstructor;
+import lombok.Setter;
 
 /** A reference by name to a PodSnapshot. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"name"})
+@Getter
+@Setter
+@EqualsAndHashCode
+@NoArgsConstructor
+@AllArgsConstructor
 public class SnapshotRef {
     private String name;
-
-    public SnapshotRef() {
-    }
-
-    public SnapshotRef(String name) {
-        this.name = name;
-    }
-
-    public String getName() {
-        return name;
-    }
-
-    public void setName(String name) {
-        this.name = name;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof SnapshotRef other
-                && Objects.equals(name, other.name);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(name);
-    }
 }
