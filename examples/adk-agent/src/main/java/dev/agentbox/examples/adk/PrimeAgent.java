@@ -8,7 +8,7 @@ import com.google.adk.sessions.Session;
 import com.google.genai.types.Content;
 import com.google.genai.types.Part;
 import dev.agentbox.adk.CodeExecTool;
-import dev.agentbox.adk.SandboxSessions;
+import dev.agentbox.client.SandboxSessions;
 import dev.agentbox.api.Resources;
 import dev.agentbox.client.ResourceType;
 import dev.agentbox.client.SandboxClient;
