@@ -50,7 +50,21 @@ public final class Main implements Runnable {
     }
 
     /** Runs the command line with the given streams and returns the exit code (used by main and by tests). */
+    /** After the {@code fork} subcommand, {@code -n N} means the count (as documented), not the namespace: rewritten to {@code --count N}. */
+    static String[] forkCount(String[] args) {
+        int fork = java.util.Arrays.asList(args).indexOf("fork");
+        if (fork < 0) return args;
+        String[] out = args.clone();
+        for (int i = fork + 1; i < out.length; i++) {
+            if (out[i].equals("--")) break;
+            if (out[i].equals("-n")) out[i] = "--count";
+            else if (out[i].startsWith("-n") && out[i].length() > 2 && Character.isDigit(out[i].charAt(2))) out[i] = "--count=" + out[i].substring(2);
+        }
+        return out;
+    }
+
     public static int execute(String[] args, PrintWriter out, PrintWriter err, InputStream in) {
+        args = forkCount(args);
         Main main = new Main();
         main.stdin = in;
         CommandLine cl = new CommandLine(main);

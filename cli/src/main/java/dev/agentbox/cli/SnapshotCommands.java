@@ -58,7 +58,8 @@ final class SnapshotCommands {
     static final class Fork extends BaseCommand {
         @Parameters(index = "0", paramLabel = "SANDBOX") String target;
 
-        @Option(names = {"-n", "--count"}, paramLabel = "N", defaultValue = "1", description = "how many sandboxes (default 1)")
+        // `-n` is the global namespace option of every command; `fork SANDBOX -n N` is rewritten to --count by Main.forkCount
+        @Option(names = {"--count"}, paramLabel = "N", defaultValue = "1", description = "how many sandboxes (default 1); `-n N` also works here (use --namespace for the namespace)")
         int count;
 
         @Override

@@ -64,7 +64,9 @@ public final class HttpResourceClient implements ResourceClient {
     @Override
     public ApplyResult create(HasMetadata resource) {
         ResourceType type = ResourceType.of(resource);
-        nameOf(resource);
+        if (resource.getMetadata() == null || resource.getMetadata().getGenerateName() == null || resource.getMetadata().getGenerateName().isBlank()) {
+            nameOf(resource); // a name, or generateName for the server to complete
+        }
         ObjectNode body = Http.MAPPER.valueToTree(resource);
         Http.Response r = http.send("POST", collection(type, nsOf(resource)), Http.toJson(body), "application/json");
         return new ApplyResult(toGeneric(r.json()), ApplyResult.Action.CREATED, r.warnings());
