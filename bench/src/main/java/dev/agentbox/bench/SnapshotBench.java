@@ -34,6 +34,21 @@ public final class SnapshotBench {
             while True:
                 time.sleep(1)
             """);
+    /** CPU-heavy init: >= 3 s of SHA-256 chaining, keeping every 8th digest (a moderate structure, tens of MB). */
+    static final List<String> CPU = List.of("python3", "-c", """
+            import time, hashlib
+            t = time.time()
+            out = bytearray()
+            h = b'seed'
+            while time.time() - t < 3.0:
+                for _ in range(1000):
+                    for _ in range(8):
+                        h = hashlib.sha256(h).digest()
+                    out += h
+            open('/tmp/ready', 'w').write('%d bytes\\n' % len(out))
+            while True:
+                time.sleep(1)
+            """);
     static final List<String> LIGHT = List.of("/bin/sh", "-c", "echo ok > /tmp/ready; exec sleep infinity");
     static final AtomicInteger ids = new AtomicInteger();
 
@@ -44,7 +59,9 @@ public final class SnapshotBench {
         try (GvisorRuntime rt = new GvisorRuntime(base.resolve("runtime"))) {
             System.out.printf("snapshot benchmark, %d runs each, runsc %s%n", runs, "systrap");
             Path heavyImage = figures(rt, base, "heavy (python, >=3 s init)", HEAVY, runs);
+            Path cpuImage = figures(rt, base, "cpu-heavy (python, >=3 s of hashing into a bytearray)", CPU, runs);
             figures(rt, base, "light (shell)", LIGHT, runs);
+            placement(rt, base, heavyImage, runs);
 
             // fork 10: ten sandboxes restored at once from one image
             long t0 = System.nanoTime();
@@ -77,7 +94,53 @@ public final class SnapshotBench {
             double refill = ms(t0);
             pool.forEach(RunningSandbox::destroy);
             System.out.printf("warm pool of 3 (heavy) refilled by restore: %.0f ms (%.0f ms per member)%n", refill, refill / 3);
+            if (cpuImage == null) throw new IllegalStateException("no cpu-heavy image");
         }
+        SnapshotDaemonBench.run(runs);
+    }
+
+    /**
+     * Where the image lives: the storage dir on disk (page cache warm after the first read) vs a copy on tmpfs
+     * (/dev/shm), and runsc restore's only loading option here, --direct (O_DIRECT reads; no --background in 0.0~20240729).
+     */
+    static void placement(GvisorRuntime rt, Path base, Path image, int runs) throws Exception {
+        Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "snapbench-");
+        Path copy = shm.resolve(image.getFileName());
+        try {
+            Files.createDirectories(copy);
+            try (var files = Files.list(image)) {
+                for (Path f : files.toList()) Files.copy(f, copy.resolve(f.getFileName()));
+            }
+            List<Double> disk = new ArrayList<>(), tmpfs = new ArrayList<>(), dropped = new ArrayList<>();
+            for (int i = 0; i < runs; i++) {
+                disk.add(restoreToFirstExec(rt, image));
+                tmpfs.add(restoreToFirstExec(rt, copy));
+            }
+            // cold page cache: what a restore costs after the image fell out of memory (needs root)
+            for (int i = 0; i < Math.min(runs, 3); i++) {
+                try {
+                    Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "1");
+                } catch (Exception e) {
+                    break;
+                }
+                dropped.add(restoreToFirstExec(rt, image));
+            }
+            System.out.printf("heavy image placement (restore -> first exec, median): disk (page cache warm) %.0f ms, /dev/shm %.0f ms%s%n",
+                    pct(disk, 50), pct(tmpfs, 50), dropped.isEmpty() ? "" : String.format(", disk after drop_caches %.0f ms", pct(dropped, 50)));
+        } finally {
+            try (var files = Files.walk(shm)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    static double restoreToFirstExec(GvisorRuntime rt, Path image) throws Exception {
+        long t0 = System.nanoTime();
+        RunningSandbox r = rt.restore(config(HEAVY), image);
+        firstExec(r);
+        double ms = ms(t0);
+        r.destroy();
+        return ms;
     }
 
     static Path figures(GvisorRuntime rt, Path base, String label, List<String> cmd, int runs) throws Exception {
