@@ -295,7 +295,10 @@ class OperatorAcceptanceTest {
             assertThat(pod(ns, "sleepy")).isNull();
             Sandbox stored = sandbox(ns, "sleepy");
             assertThat(readyReason(stored)).isEqualTo("False/SandboxSuspended");
-            assertThat(Conditions.get(stored, Conditions.SUSPENDED)).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+            assertThat(Conditions.get(stored, Conditions.SUSPENDED)).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("True");
+                assertThat(c.getReason()).isEqualTo("PodTerminated");
+            });
             assertThat(cluster.client.persistentVolumeClaims().inNamespace(ns).withName("workspace-sleepy").get()).isNotNull();
         });
         cluster.client.resources(Sandbox.class).inNamespace(ns).withName("sleepy").edit(x -> {

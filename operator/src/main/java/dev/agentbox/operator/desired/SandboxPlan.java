@@ -18,10 +18,11 @@ public sealed interface SandboxPlan {
     record Suspend() implements SandboxPlan {}
 
     /**
-     * Run: these objects should exist. {@code service} is null when the Sandbox has no {@code service: true}.
-     * {@code requeueAfter} is the time until shutdownTime, or null.
+     * Run: these objects should exist. {@code service} is the headless Service when {@code service: true}, else null;
+     * {@code deleteService} is true only for an explicit {@code service: false} (unset keeps an existing Service and
+     * creates none, as upstream). {@code requeueAfter} is the time until shutdownTime, or null.
      */
-    record Run(Pod pod, Service service, List<PersistentVolumeClaim> volumeClaims, Duration requeueAfter) implements SandboxPlan {
+    record Run(Pod pod, Service service, boolean deleteService, List<PersistentVolumeClaim> volumeClaims, Duration requeueAfter) implements SandboxPlan {
         public Run {
             volumeClaims = List.copyOf(volumeClaims);
         }

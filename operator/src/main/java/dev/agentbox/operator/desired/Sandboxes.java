@@ -56,7 +56,7 @@ public final class Sandboxes {
         if (sandbox.getSpec().effectiveOperatingMode() == OperatingMode.SUSPENDED) return new SandboxPlan.Suspend();
         Duration requeue = shutdown == null ? null : Duration.between(now, shutdown);
         return new SandboxPlan.Run(pod(sandbox), Boolean.TRUE.equals(sandbox.getSpec().getService()) ? service(sandbox) : null,
-                volumeClaims(sandbox), requeue);
+                Boolean.FALSE.equals(sandbox.getSpec().getService()), volumeClaims(sandbox), requeue);
     }
 
     /** {@code agents.x-k8s.io/sandbox-name-hash=<hash>}: selects the Sandbox's Pod. */
@@ -187,8 +187,10 @@ public final class Sandboxes {
         }
         Conditions.set(status, ready, now);
         if (plan instanceof SandboxPlan.Suspend) {
-            Conditions.set(status, Conditions.of(Conditions.SUSPENDED, Conditions.TRUE, Conditions.REASON_SANDBOX_SUSPENDED,
-                    "operatingMode is Suspended", generation), now);
+            // upstream: Suspended=True with PodTerminated once the Pod is gone, PodNotTerminated while it still exists
+            Conditions.set(status, pod == null
+                    ? Conditions.of(Conditions.SUSPENDED, Conditions.TRUE, Conditions.REASON_POD_TERMINATED, "operatingMode is Suspended; the Pod is gone", generation)
+                    : Conditions.of(Conditions.SUSPENDED, Conditions.TRUE, Conditions.REASON_POD_NOT_TERMINATED, "operatingMode is Suspended; the Pod is terminating", generation), now);
         } else {
             Conditions.remove(status, Conditions.SUSPENDED);
         }

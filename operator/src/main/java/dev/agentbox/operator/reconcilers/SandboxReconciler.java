@@ -108,7 +108,7 @@ public final class SandboxReconciler implements Reconciler<Sandbox> {
                 if (run.service() != null && existing == null) {
                     createIgnoringExists(client, run.service());
                     log.info("sandbox {}/{}: created headless Service", ns, name);
-                } else if (run.service() == null && existing != null && Objects2.controlledBy(existing, sandbox)) {
+                } else if (run.deleteService() && existing != null && Objects2.controlledBy(existing, sandbox)) {
                     client.resource(existing).delete();
                 }
             }

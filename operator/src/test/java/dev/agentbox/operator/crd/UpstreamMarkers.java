@@ -39,12 +39,17 @@ final class UpstreamMarkers implements CRDPostProcessor {
                     at(spec, "shutdownPolicy").setDefault(new TextNode("Retain"));
                     at(spec, "operatingMode").setDefault(new TextNode("Running"));
                     require(at(spec, "podTemplate"), "spec");
+                    require(at(spec, "volumeClaimTemplates").getItems().getSchema(), "spec");
                     v.setAdditionalPrinterColumns(columns(readyColumn(), column("Age", "date", ".metadata.creationTimestamp")));
                 }
                 case "SandboxTemplate" -> {
+                    // upstream's SandboxTemplate has no status (the Java class's status type is Void)
+                    root.getProperties().remove("status");
+                    v.setSubresources(null);
                     JSONSchemaProps spec = at(root, "spec");
                     require(spec, "podTemplate");
                     require(at(spec, "podTemplate"), "spec");
+                    require(at(spec, "volumeClaimTemplates").getItems().getSchema(), "spec");
                     at(spec, "networkPolicyManagement").setDefault(new TextNode("Managed"));
                     at(spec, "envVarsInjectionPolicy").setDefault(new TextNode("Disallowed"));
                     v.setAdditionalPrinterColumns(columns(column("Age", "date", ".metadata.creationTimestamp")));

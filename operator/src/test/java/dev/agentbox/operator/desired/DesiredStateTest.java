@@ -109,8 +109,11 @@ class DesiredStateTest {
         Sandbox s = sandbox("sb");
         assertThat(Sandboxes.plan(s, NOW)).isInstanceOfSatisfying(SandboxPlan.Run.class, r -> {
             assertThat(r.service()).isNull();
+            assertThat(r.deleteService()).as("unset service keeps an existing Service (upstream)").isFalse();
             assertThat(r.requeueAfter()).isNull();
         });
+        s.getSpec().setService(false);
+        assertThat(Sandboxes.plan(s, NOW)).isInstanceOfSatisfying(SandboxPlan.Run.class, r -> assertThat(r.deleteService()).isTrue());
         s.getSpec().setService(true);
         s.getSpec().setShutdownTime("2026-01-01T00:00:30Z");
         assertThat(Sandboxes.plan(s, NOW)).isInstanceOfSatisfying(SandboxPlan.Run.class, r -> {
