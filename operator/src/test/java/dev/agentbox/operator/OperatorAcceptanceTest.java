@@ -166,7 +166,8 @@ class OperatorAcceptanceTest {
             assertThat(o.getController()).isTrue();
         });
         // additionalPodMetadata reaches the running Pod
-        await().atMost(WAIT).untilAsserted(() -> assertThat(pod(ns, name).getMetadata().getLabels()).containsEntry("team", "agents"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(pod(ns, name).getMetadata().getLabels()).containsEntry("team", "agents")
+                .containsEntry(Names.CLAIM_UID_LABEL, created.getMetadata().getUid()));
         // the pool refills to 3 unclaimed members, none of them the adopted one
         await().atMost(WAIT).untilAsserted(() -> {
             List<Sandbox> members = poolMembers(ns, pool);

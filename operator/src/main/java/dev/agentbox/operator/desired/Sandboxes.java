@@ -70,13 +70,18 @@ public final class Sandboxes {
         return adopted == null || adopted.isBlank() ? sandbox.getMetadata().getName() : adopted;
     }
 
-    /** The labels the Pod must carry: the pod template's, the name hash, and the template-ref hash (for the NetworkPolicy). */
+    /**
+     * The labels the Pod must carry: the pod template's, the name hash, the template-ref hash (for the NetworkPolicy) and,
+     * once a claim holds the Sandbox, the claim's uid ({@code agents.x-k8s.io/claim-uid}, as upstream puts on the Pod).
+     */
     public static Map<String, String> podLabels(Sandbox sandbox) {
         Map<String, String> labels = new LinkedHashMap<>();
         PodMetadata meta = sandbox.getSpec().getPodTemplate() == null ? null : sandbox.getSpec().getPodTemplate().getMetadata();
         if (meta != null && meta.getLabels() != null) labels.putAll(meta.getLabels());
         String templateHash = Objects2.labels(sandbox).get(Names.SANDBOX_TEMPLATE_REF_HASH_LABEL);
         if (templateHash != null) labels.put(Names.SANDBOX_TEMPLATE_REF_HASH_LABEL, templateHash);
+        String claimUid = Objects2.labels(sandbox).get(Names.CLAIM_UID_LABEL);
+        if (claimUid != null) labels.put(Names.CLAIM_UID_LABEL, claimUid);
         labels.put(Names.SANDBOX_NAME_HASH_LABEL, Hashing.nameHash(sandbox.getMetadata().getName()));
         return labels;
     }
