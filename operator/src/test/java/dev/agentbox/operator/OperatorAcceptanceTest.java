@@ -383,6 +383,34 @@ class OperatorAcceptanceTest {
     }
 
     @Test
+    void aTemplateChangeReplacesPoolMembersWithRecreateAndScalingDownDeletesTheSurplus() {
+        String ns = namespace();
+        SandboxWarmPool pool = templateAndPool(ns, 2);
+        cluster.client.resources(SandboxWarmPool.class).inNamespace(ns).withName("python-pool").edit(p -> {
+            p.getSpec().setUpdateStrategy(new dev.agentbox.api.extensions.v1beta1.WarmPoolUpdateStrategy(
+                    dev.agentbox.api.extensions.v1beta1.UpdateStrategyType.RECREATE));
+            return p;
+        });
+        await().atMost(WAIT).until(() -> poolMembers(ns, pool).stream().filter(Conditions::isReady).count() == 2);
+        Set<String> before = new HashSet<>(poolMembers(ns, pool).stream().map(s -> s.getMetadata().getName()).toList());
+        SandboxTemplate changed = cluster.client.resources(SandboxTemplate.class).inNamespace(ns).withName("python-runtime").edit(t -> {
+            t.getSpec().getPodTemplate().getSpec().getContainers().get(0).getEnv().add(new io.fabric8.kubernetes.api.model.EnvVar("V", "2", null));
+            return t;
+        });
+        String newHash = Hashing.blueprintHash(changed.getSpec());
+        await().atMost(WAIT).untilAsserted(() -> {
+            List<Sandbox> members = poolMembers(ns, pool);
+            assertThat(members).hasSize(2).noneMatch(s -> before.contains(s.getMetadata().getName()));
+            assertThat(members).allSatisfy(s -> assertThat(s.getMetadata().getLabels()).containsEntry(Names.SANDBOX_TEMPLATE_HASH_LABEL, newHash));
+        });
+        cluster.client.resources(SandboxWarmPool.class).inNamespace(ns).withName("python-pool").edit(p -> {
+            p.getSpec().setReplicas(1);
+            return p;
+        });
+        await().atMost(WAIT).untilAsserted(() -> assertThat(poolMembers(ns, pool)).hasSize(1));
+    }
+
+    @Test
     void operatorExposesReconciliationCounters() {
         await().atMost(WAIT).until(() -> cluster.metrics.reconciliations("Sandbox") >= 0);
         assertThat(cluster.metrics.render()).contains("# TYPE agentbox_operator_reconciliations_total counter");
