@@ -72,7 +72,8 @@ public final class KubernetesSandboxClient implements SandboxClient {
     static SandboxClaim claimFor(String warmPool, String ns, String name, CreateOptions o, Instant now) {
         SandboxClaim claim = new SandboxClaim();
         claim.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns)
-                .withLabels(o.labels().isEmpty() ? null : new LinkedHashMap<>(o.labels())).build());
+                .withLabels(o.labels().isEmpty() ? null : new LinkedHashMap<>(o.labels()))
+                .withAnnotations(o.annotations().isEmpty() ? null : new LinkedHashMap<>(o.annotations())).build());
         SandboxClaimSpec spec = new SandboxClaimSpec(new SandboxWarmPoolRef(warmPool));
         Instant shutdown = o.effectiveShutdownTime(now);
         if (shutdown != null || o.shutdownPolicy() != null) {
@@ -84,9 +85,9 @@ public final class KubernetesSandboxClient implements SandboxClient {
             o.env().forEach((k, v) -> env.add(new ClaimEnvVar(k, v)));
             spec.setEnv(env);
         }
-        // the claim's annotations go to the sandbox's Pod (additionalPodMetadata): that is where GKE reads
-        // podsnapshot.gke.io/ps-name (CreateOptions.restoreFrom), and it is where agentboxd puts them too
-        if (!o.annotations().isEmpty()) spec.setAdditionalPodMetadata(new PodMetadata(null, new LinkedHashMap<>(o.annotations())));
+        // a pinned restore (CreateOptions.restoreFrom) must reach the Pod: GKE reads podsnapshot.gke.io/ps-name there
+        String pinned = o.annotations().get(dev.agentbox.api.Names.PS_NAME_ANNOTATION);
+        if (pinned != null) spec.setAdditionalPodMetadata(new PodMetadata(null, new LinkedHashMap<>(Map.of(dev.agentbox.api.Names.PS_NAME_ANNOTATION, pinned))));
         claim.setSpec(spec);
         return claim;
     }

@@ -82,8 +82,19 @@ public final class Claims {
     /** True when the claim must get a fresh Sandbox: it injects env, or pins a restore from a PodSnapshot. */
     public static boolean needsColdStart(SandboxClaim claim) {
         if (claim.getSpec().getEnv() != null && !claim.getSpec().getEnv().isEmpty()) return true;
+        return pinnedSnapshot(claim) != null;
+    }
+
+    /**
+     * The PodSnapshot the claim pins ({@code podsnapshot.gke.io/ps-name}), from its additionalPodMetadata or, as
+     * agentboxd also accepts, from the claim's own annotations; null when none.
+     */
+    public static String pinnedSnapshot(SandboxClaim claim) {
         PodMetadata extra = claim.getSpec().getAdditionalPodMetadata();
-        return extra != null && extra.getAnnotations() != null && extra.getAnnotations().containsKey(Names.PS_NAME_ANNOTATION);
+        if (extra != null && extra.getAnnotations() != null && extra.getAnnotations().get(Names.PS_NAME_ANNOTATION) != null) {
+            return extra.getAnnotations().get(Names.PS_NAME_ANNOTATION);
+        }
+        return Objects2.annotations(claim).get(Names.PS_NAME_ANNOTATION);
     }
 
     /**
@@ -163,6 +174,8 @@ public final class Claims {
                 .build());
         SandboxSpec spec = new SandboxSpec().copyBlueprintFrom(template.getSpec());
         mergePodMetadata(spec, claim.getSpec().getAdditionalPodMetadata());
+        String pinned = pinnedSnapshot(claim);
+        if (pinned != null) mergePodMetadata(spec, new PodMetadata(null, Map.of(Names.PS_NAME_ANNOTATION, pinned)));
         injectEnv(spec, claim.getSpec().getEnv());
         s.setSpec(spec);
         return s;

@@ -228,6 +228,11 @@ class DesiredStateTest {
         assertThat(adopted.getSpec().getPodTemplate().getMetadata().getLabels()).containsEntry("team", "a").containsEntry("app", "py");
         assertThat(member.getMetadata().getLabels()).containsKey(Names.WARM_POOL_SANDBOX_LABEL); // the input is not modified
         assertThat(Claims.needsColdStart(c)).isTrue(); // a pinned snapshot restore needs a fresh Pod
+        SandboxClaim annotated = claim();
+        annotated.getMetadata().setAnnotations(Map.of(Names.PS_NAME_ANNOTATION, "snap-2"));
+        assertThat(Claims.needsColdStart(annotated)).isTrue();
+        assertThat(Claims.coldSandbox(annotated, template(null)).getSpec().getPodTemplate().getMetadata().getAnnotations())
+                .containsEntry(Names.PS_NAME_ANNOTATION, "snap-2");
     }
 
     @Test
