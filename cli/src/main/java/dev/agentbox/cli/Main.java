@@ -49,20 +49,27 @@ public final class Main implements Runnable {
         System.exit(code);
     }
 
-    /** Runs the command line with the given streams and returns the exit code (used by main and by tests). */
-    /** After the {@code fork} subcommand, {@code -n N} means the count (as documented), not the namespace: rewritten to {@code --count N}. */
+    /**
+     * After the {@code fork} subcommand, {@code -n N} means the count (as the issue and kubectl-like tools
+     * write it), not the global namespace option: rewritten to {@code --count N}. Only when {@code fork} is
+     * the subcommand itself (the first word that is not a global option or its value), never inside the
+     * arguments of another command such as {@code exec box -- echo fork -n 3}.
+     */
     static String[] forkCount(String[] args) {
-        int fork = java.util.Arrays.asList(args).indexOf("fork");
-        if (fork < 0) return args;
+        java.util.Set<String> globalsWithValue = java.util.Set.of("--server", "--token", "-n", "--namespace");
+        int i = 0;
+        while (i < args.length && args[i].startsWith("-")) i += globalsWithValue.contains(args[i]) ? 2 : 1;
+        if (i >= args.length || !args[i].equals("fork")) return args;
         String[] out = args.clone();
-        for (int i = fork + 1; i < out.length; i++) {
-            if (out[i].equals("--")) break;
-            if (out[i].equals("-n")) out[i] = "--count";
-            else if (out[i].startsWith("-n") && out[i].length() > 2 && Character.isDigit(out[i].charAt(2))) out[i] = "--count=" + out[i].substring(2);
+        for (int j = i + 1; j < out.length; j++) {
+            if (out[j].equals("--")) break;
+            if (out[j].equals("-n")) out[j] = "--count";
+            else if (out[j].startsWith("-n") && out[j].length() > 2 && Character.isDigit(out[j].charAt(2))) out[j] = "--count=" + out[j].substring(2);
         }
         return out;
     }
 
+    /** Runs the command line with the given streams and returns the exit code (used by main and by tests). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err, InputStream in) {
         args = forkCount(args);
         Main main = new Main();
