@@ -11,8 +11,9 @@ final class Statuses {
     }
 
     /**
-     * Replaces the status stanza (PUT on the status subresource without a resourceVersion lock: the reconciler owns
-     * the status, and a merge patch would not replace the conditions list on every server).
+     * Replaces the status stanza: a PUT on the status subresource; with the resourceVersion cleared, fabric8 fetches the
+     * latest one first (a conflict in between throws, and the Java Operator SDK retries the reconcile). A JSON merge
+     * patch is not used: the mock API server appends to the conditions list instead of replacing it.
      */
     static <T extends HasMetadata> void patch(KubernetesClient client, T resource) {
         try {
