@@ -94,6 +94,21 @@ class OperatorAcceptanceTest {
         return cluster.client.resources(Sandbox.class).inNamespace(ns).withName(name).get();
     }
 
+    /**
+     * Read-modify-write that retries when the operator wrote the object in between (409: the edit carries the
+     * resourceVersion it read), as kubectl edit would.
+     */
+    private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> T edit(Class<T> type, String ns, String name,
+                                                                                  java.util.function.UnaryOperator<T> change) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return cluster.client.resources(type).inNamespace(ns).withName(name).edit(change);
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 20) throw e;
+            }
+        }
+    }
+
     private static String readyReason(io.fabric8.kubernetes.api.model.HasMetadata o) {
         return o == null ? null : Conditions.get(o, Conditions.READY).map(c -> c.getStatus() + "/" + c.getReason()).orElse(null);
     }
@@ -288,7 +303,7 @@ class OperatorAcceptanceTest {
                 assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("workspace-sleepy");
             });
         });
-        cluster.client.resources(Sandbox.class).inNamespace(ns).withName("sleepy").edit(x -> {
+        edit(Sandbox.class, ns, "sleepy", x -> {
             x.getSpec().setOperatingMode(OperatingMode.SUSPENDED);
             return x;
         });
@@ -302,7 +317,7 @@ class OperatorAcceptanceTest {
             });
             assertThat(cluster.client.persistentVolumeClaims().inNamespace(ns).withName("workspace-sleepy").get()).isNotNull();
         });
-        cluster.client.resources(Sandbox.class).inNamespace(ns).withName("sleepy").edit(x -> {
+        edit(Sandbox.class, ns, "sleepy", x -> {
             x.getSpec().setOperatingMode(OperatingMode.RUNNING);
             return x;
         });
@@ -363,7 +378,7 @@ class OperatorAcceptanceTest {
         });
         assertThat(sandbox(ns, "with-env")).isNull();
 
-        cluster.client.resources(SandboxTemplate.class).inNamespace(ns).withName("python-runtime").edit(t -> {
+        edit(SandboxTemplate.class, ns, "python-runtime", t -> {
             t.getSpec().setEnvVarsInjectionPolicy(EnvVarsInjectionPolicy.ALLOWED);
             return t;
         });
@@ -386,14 +401,14 @@ class OperatorAcceptanceTest {
     void aTemplateChangeReplacesPoolMembersWithRecreateAndScalingDownDeletesTheSurplus() {
         String ns = namespace();
         SandboxWarmPool pool = templateAndPool(ns, 2);
-        cluster.client.resources(SandboxWarmPool.class).inNamespace(ns).withName("python-pool").edit(p -> {
+        edit(SandboxWarmPool.class, ns, "python-pool", p -> {
             p.getSpec().setUpdateStrategy(new dev.agentbox.api.extensions.v1beta1.WarmPoolUpdateStrategy(
                     dev.agentbox.api.extensions.v1beta1.UpdateStrategyType.RECREATE));
             return p;
         });
         await().atMost(WAIT).until(() -> poolMembers(ns, pool).stream().filter(Conditions::isReady).count() == 2);
         Set<String> before = new HashSet<>(poolMembers(ns, pool).stream().map(s -> s.getMetadata().getName()).toList());
-        SandboxTemplate changed = cluster.client.resources(SandboxTemplate.class).inNamespace(ns).withName("python-runtime").edit(t -> {
+        SandboxTemplate changed = edit(SandboxTemplate.class, ns, "python-runtime", t -> {
             t.getSpec().getPodTemplate().getSpec().getContainers().get(0).getEnv().add(new io.fabric8.kubernetes.api.model.EnvVar("V", "2", null));
             return t;
         });
@@ -403,7 +418,7 @@ class OperatorAcceptanceTest {
             assertThat(members).hasSize(2).noneMatch(s -> before.contains(s.getMetadata().getName()));
             assertThat(members).allSatisfy(s -> assertThat(s.getMetadata().getLabels()).containsEntry(Names.SANDBOX_TEMPLATE_HASH_LABEL, newHash));
         });
-        cluster.client.resources(SandboxWarmPool.class).inNamespace(ns).withName("python-pool").edit(p -> {
+        edit(SandboxWarmPool.class, ns, "python-pool", p -> {
             p.getSpec().setReplicas(1);
             return p;
         });

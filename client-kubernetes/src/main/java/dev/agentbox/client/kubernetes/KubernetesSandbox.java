@@ -197,14 +197,19 @@ final class KubernetesSandbox implements dev.agentbox.client.Sandbox, Commands {
         spec.setPodTemplate(t);
     }
 
+    /** Read-modify-write of the Sandbox; retried when the operator wrote it in between (409 on the resourceVersion). */
     private void edit(Consumer<Sandbox> change) {
-        try {
-            client.resources(Sandbox.class).inNamespace(namespace).withName(name).edit(s -> {
-                change.accept(s);
-                return s;
-            });
-        } catch (KubernetesClientException e) {
-            throw Errors.map(e, "update Sandbox " + namespace + "/" + name);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.resources(Sandbox.class).inNamespace(namespace).withName(name).edit(s -> {
+                    change.accept(s);
+                    return s;
+                });
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == 409 && attempt < 10) continue;
+                throw Errors.map(e, "update Sandbox " + namespace + "/" + name);
+            }
         }
     }
 
