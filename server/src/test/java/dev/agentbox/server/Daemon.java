@@ -25,6 +25,21 @@ public final class Daemon implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
     public static final String EXT = "/apis/extensions.agents.x-k8s.io/v1beta1/namespaces/";
     public static final String AGENTS = "/apis/agents.x-k8s.io/v1beta1/namespaces/";
+    public static final String PS = "/apis/podsnapshot.gke.io/v1/";
+
+    /** A PodSnapshotStorageConfig named {@code local} that keeps images under {@code path}. */
+    public static String localStorageConfig(java.nio.file.Path path) {
+        return """
+                apiVersion: podsnapshot.gke.io/v1
+                kind: PodSnapshotStorageConfig
+                metadata:
+                  name: local
+                spec:
+                  snapshotStorageConfig:
+                    local:
+                      path: %s
+                """.formatted(path);
+    }
 
     public static final String TEMPLATE = """
             apiVersion: extensions.agents.x-k8s.io/v1beta1

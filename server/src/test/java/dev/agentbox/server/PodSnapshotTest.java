@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** Pod snapshots through agentboxd on real gVisor: trigger, restore (matching and pinned), suspend/resume, retention. */
 class PodSnapshotTest {
-    static final String PS = "/apis/podsnapshot.gke.io/v1/";
+    static final String PS = Daemon.PS;
     static Daemon d;
     static Path storage;
 
@@ -40,16 +40,7 @@ class PodSnapshotTest {
     static void start() throws Exception {
         d = new Daemon();
         storage = Files.createTempDirectory("snapshots");
-        assertThat(d.call("POST", PS + "podsnapshotstorageconfigs", """
-                apiVersion: podsnapshot.gke.io/v1
-                kind: PodSnapshotStorageConfig
-                metadata:
-                  name: local
-                spec:
-                  snapshotStorageConfig:
-                    local:
-                      path: %s
-                """.formatted(storage)).status()).isEqualTo(201);
+        assertThat(d.call("POST", PS + "podsnapshotstorageconfigs", Daemon.localStorageConfig(storage)).status()).isEqualTo(201);
         assertThat(d.call("POST", PS + "namespaces/default/podsnapshotpolicies", """
                 apiVersion: podsnapshot.gke.io/v1
                 kind: PodSnapshotPolicy

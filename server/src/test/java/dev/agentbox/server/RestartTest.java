@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.agentbox.runtime.GvisorRuntime;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,28 +17,22 @@ class RestartTest {
     @Test
     void killNineWhileClaimingLosesNoObjectAndLeaksNoContainer() throws Exception {
         Path state = Daemon.tempDir();
-        Process first = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Agentboxd.class.getName(), "--state-dir", state.toString(), "--port", "0")
-                .redirectErrorStream(true).redirectOutput(state.resolve("first.log").toFile()).start();
+        DaemonProcess first = new DaemonProcess(state);
         try {
-            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(state.resolve("endpoint")));
-            String endpoint = Files.readString(state.resolve("endpoint")).trim();
-            String token = Files.readString(state.resolve("admin.token")).trim();
-            HttpClient http = HttpClient.newHttpClient();
             for (String yaml : List.of(Daemon.TEMPLATE, Daemon.pool("py", 2))) {
                 String plural = yaml.contains("kind: SandboxTemplate") ? "sandboxtemplates" : "sandboxwarmpools";
-                post(http, endpoint + Daemon.EXT + "default/" + plural, token, yaml);
+                first.post(Daemon.EXT + "default/" + plural, yaml);
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> get(http, endpoint + Daemon.EXT + "default/sandboxwarmpools/py", token).contains("\"readyReplicas\":2"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> first.get(Daemon.EXT + "default/sandboxwarmpools/py").contains("\"readyReplicas\":2"));
             List<Thread> claimers = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
                 String name = "c" + i;
-                claimers.add(Thread.ofVirtual().start(() -> post(http, endpoint + Daemon.EXT + "default/sandboxclaims", token, Daemon.claim(name, "py"))));
+                claimers.add(Thread.ofVirtual().start(() -> first.post(Daemon.EXT + "default/sandboxclaims", Daemon.claim(name, "py"))));
             }
             for (Thread t : claimers) t.join();
             Thread.sleep(300); // claims are being bound and cold sandboxes are starting
         } finally {
-            first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
+            first.killNine(); // no shutdown hook runs
         }
 
         try (Daemon second = new Daemon(state)) {
@@ -59,23 +49,6 @@ class RestartTest {
                 String sandbox = second.get("default", "sandboxclaims", "c" + i).path("status").path("sandbox").path("name").asText();
                 assertThat(second.exec("default", sandbox, "echo ok").json().path("stdout").asText()).isEqualTo("ok\n");
             }
-        }
-    }
-
-    private static String post(HttpClient http, String url, String token, String body) {
-        return send(http, HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
-    }
-
-    private static String get(HttpClient http, String url, String token) {
-        return send(http, HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).GET().build());
-    }
-
-    private static String send(HttpClient http, HttpRequest request) {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString()).body();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -5,10 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentbox.runtime.GvisorRuntime;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,33 +13,18 @@ import org.junit.jupiter.api.Test;
 
 /** kill -9 of agentboxd while a trigger is checkpointing a sandbox with a large memory footprint. */
 class SnapshotCrashTest {
-    static final String PS = "/apis/podsnapshot.gke.io/v1/";
+    static final String PS = Daemon.PS;
 
     @Test
     void killNineDuringACheckpointLeavesNoReadySnapshotOfAPartialImageAndNoPartialFilesAndTheTriggerFailed() throws Exception {
         Path state = Daemon.tempDir();
         Path storage = Files.createTempDirectory("crash-snapshots");
         Path nsDir = storage.resolve("default");
-        Process first = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Agentboxd.class.getName(), "--state-dir", state.toString(), "--port", "0")
-                .redirectErrorStream(true).redirectOutput(state.resolve("first.log").toFile()).start();
+        DaemonProcess first = new DaemonProcess(state);
         boolean killedMidway;
         try {
-            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(state.resolve("endpoint")));
-            String endpoint = Files.readString(state.resolve("endpoint")).trim();
-            String token = Files.readString(state.resolve("admin.token")).trim();
-            HttpClient http = HttpClient.newHttpClient();
-            post(http, endpoint + PS + "podsnapshotstorageconfigs", token, """
-                    apiVersion: podsnapshot.gke.io/v1
-                    kind: PodSnapshotStorageConfig
-                    metadata:
-                      name: local
-                    spec:
-                      snapshotStorageConfig:
-                        local:
-                          path: %s
-                    """.formatted(storage));
-            post(http, endpoint + PS + "namespaces/default/podsnapshotpolicies", token, """
+            first.post(PS + "podsnapshotstorageconfigs", Daemon.localStorageConfig(storage));
+            first.post(PS + "namespaces/default/podsnapshotpolicies", """
                     apiVersion: podsnapshot.gke.io/v1
                     kind: PodSnapshotPolicy
                     metadata:
@@ -57,7 +38,7 @@ class SnapshotCrashTest {
                         type: manual
                     """);
             // ~400 MB of non-zero pages: the uncompressed image takes long enough to write that the kill lands midway
-            post(http, endpoint + Daemon.AGENTS + "default/sandboxes", token, """
+            first.post(Daemon.AGENTS + "default/sandboxes", """
                     apiVersion: agents.x-k8s.io/v1beta1
                     kind: Sandbox
                     metadata:
@@ -76,8 +57,8 @@ class SnapshotCrashTest {
                                 memory: 1Gi
                     """);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
-                    get(http, endpoint + "/api/v1/namespaces/default/sandboxes/big/files?path=/tmp/ready", token).equals("1"));
-            post(http, endpoint + PS + "namespaces/default/podsnapshotmanualtriggers", token, """
+                    first.get("/api/v1/namespaces/default/sandboxes/big/files?path=/tmp/ready").equals("1"));
+            first.post(PS + "namespaces/default/podsnapshotmanualtriggers", """
                     apiVersion: podsnapshot.gke.io/v1
                     kind: PodSnapshotManualTrigger
                     metadata:
@@ -89,10 +70,10 @@ class SnapshotCrashTest {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(2)).until(() -> partialFiles(nsDir) > 0);
             killedMidway = true;
         } finally {
-            first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
+            first.killNine(); // no shutdown hook runs
         }
         assertThat(killedMidway).isTrue();
-        assertThat(Files.readString(state.resolve("first.log"))).as("killed before the snapshot turned Ready").doesNotContain("Ready: sandbox big");
+        assertThat(first.log()).as("killed before the snapshot turned Ready").doesNotContain("Ready: sandbox big");
 
         try (Daemon second = new Daemon(state)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> triggerReason(second) != null);
@@ -157,24 +138,6 @@ class SnapshotCrashTest {
                 }
             }
             return n;
-        }
-    }
-
-    private static void post(HttpClient http, String url, String token, String body) {
-        String r = send(http, HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
-        assertThat(r).doesNotContain("\"status\":\"Failure\"");
-    }
-
-    private static String get(HttpClient http, String url, String token) {
-        return send(http, HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).GET().build());
-    }
-
-    private static String send(HttpClient http, HttpRequest request) {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString()).body();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 }

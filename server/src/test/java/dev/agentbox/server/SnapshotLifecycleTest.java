@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * and a warm pool filled by restore. Each test works in its own namespace (its own policy) and deletes its sandboxes.
  */
 class SnapshotLifecycleTest {
-    static final String PS = "/apis/podsnapshot.gke.io/v1/";
+    static final String PS = Daemon.PS;
     static Daemon d;
     static Path storage;
 
@@ -32,16 +32,7 @@ class SnapshotLifecycleTest {
     static void start() throws Exception {
         d = new Daemon();
         storage = Files.createTempDirectory("snapshots");
-        assertThat(d.call("POST", PS + "podsnapshotstorageconfigs", """
-                apiVersion: podsnapshot.gke.io/v1
-                kind: PodSnapshotStorageConfig
-                metadata:
-                  name: local
-                spec:
-                  snapshotStorageConfig:
-                    local:
-                      path: %s
-                """.formatted(storage)).status()).isEqualTo(201);
+        assertThat(d.call("POST", PS + "podsnapshotstorageconfigs", Daemon.localStorageConfig(storage)).status()).isEqualTo(201);
     }
 
     @AfterAll
