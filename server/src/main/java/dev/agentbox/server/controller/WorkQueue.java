@@ -74,6 +74,14 @@ public final class WorkQueue implements AutoCloseable {
                 synchronized (this) {
                     failures.remove(key);
                 }
+            } catch (dev.agentbox.api.NotFoundException e) {
+                // the object (or one it writes) was deleted while being reconciled: its deletion event
+                // brings the key back if anything is left to do
+                log.debug("{} {}: gone while reconciling: {}", controller.name(), key, e.getMessage());
+                synchronized (this) {
+                    failures.remove(key);
+                }
+                result = Result.DONE;
             } catch (Exception | Error e) {
                 int n;
                 synchronized (this) {
