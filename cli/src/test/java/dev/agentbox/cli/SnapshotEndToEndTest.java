@@ -67,8 +67,11 @@ class SnapshotEndToEndTest {
         return r;
     }
 
+    /** The counter file is rewritten with `echo > file`, which truncates first: retry an empty read. */
+    static final String READ_COUNTER = "for i in $(seq 500); do v=$(cat /tmp/counter 2>/dev/null); [ -n \"$v\" ] && break; done; echo $v";
+
     static long counter(String sandbox) {
-        return Long.parseLong(ok("exec", sandbox, "--", "cat", "/tmp/counter").out().strip());
+        return Long.parseLong(ok("exec", sandbox, "--", "sh", "-c", READ_COUNTER).out().strip());
     }
 
     static Sandbox sandbox(String ns, String name) {

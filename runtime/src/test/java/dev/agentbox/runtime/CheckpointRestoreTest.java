@@ -62,8 +62,11 @@ class CheckpointRestoreTest {
         return new String(r.stdout(), StandardCharsets.UTF_8).strip();
     }
 
+    /** The counter file is rewritten with `echo > file`, which truncates first: retry an empty read. */
+    static final String READ_COUNTER = "for i in $(seq 500); do v=$(cat /tmp/counter 2>/dev/null); [ -n \"$v\" ] && break; done; echo $v";
+
     static long counter(RunningSandbox sb) throws RuntimeFailure {
-        return Long.parseLong(sh(sb, "cat /tmp/counter"));
+        return Long.parseLong(sh(sb, READ_COUNTER));
     }
 
     static void awaitTrue(java.util.function.BooleanSupplier cond) throws InterruptedException {

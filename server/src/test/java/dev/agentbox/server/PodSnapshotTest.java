@@ -78,8 +78,11 @@ class PodSnapshotTest {
         return null;
     }
 
+    /** The counter file is rewritten with `echo > file`, which truncates first: retry an empty read. */
+    static final String READ_COUNTER = "for i in $(seq 500); do v=$(cat /tmp/counter 2>/dev/null); [ -n \"$v\" ] && break; done; echo $v";
+
     static long counter(String sandbox) {
-        return Long.parseLong(d.exec("default", sandbox, "cat /tmp/counter").json().path("stdout").asText().strip());
+        return Long.parseLong(d.exec("default", sandbox, READ_COUNTER).json().path("stdout").asText().strip());
     }
 
     static String trigger(String name, String target) {

@@ -185,11 +185,19 @@ class SnapshotLifecycleTest {
             assertThat(out(ns, "cyc", "cat /tmp/file.txt")).as("cycle %d: file", i).isEqualTo("kept\n");
             assertThat(readVariable(ns)).as("cycle %d: python variable", i).isEqualTo(pyvar);
             assertThat(out(ns, "cyc", "kill -0 " + bgPid + " && echo alive")).as("cycle %d: background process", i).isEqualTo("alive\n");
-            long n1 = Long.parseLong(out(ns, "cyc", "cat /tmp/bg").strip());
-            await().atMost(Duration.ofSeconds(5)).until(() -> Long.parseLong(out(ns, "cyc", "cat /tmp/bg").strip()) > n1);
+            long n1 = backgroundCount(ns);
+            await().atMost(Duration.ofSeconds(5)).until(() -> backgroundCount(ns) > n1);
         }
         assertThat(psList(ns, "podsnapshots")).as("resume deletes the suspend snapshot").isEmpty();
         delete(ns, "cyc");
+    }
+
+    /** The background loop's counter; `echo > file` truncates before it writes, so an empty read is retried. */
+    private static long backgroundCount(String ns) {
+        String[] value = new String[1];
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(() -> !(value[0] = out(ns, "cyc", "cat /tmp/bg").strip()).isEmpty());
+        return Long.parseLong(value[0]);
     }
 
     private static String readVariable(String ns) {
