@@ -67,12 +67,28 @@ public final class Agentboxd implements AutoCloseable {
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("agentboxd-tick").factory());
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final URI endpoint;
+    private final java.nio.channels.FileChannel lockChannel;
 
     private Agentboxd(AgentboxdConfig config) throws IOException {
         this.config = config;
         Path dir = config.stateDir();
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        // One daemon per state directory: a second one would destroy the first one's sandboxes as leftovers.
+        this.lockChannel = java.nio.channels.FileChannel.open(dir.resolve("agentboxd.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // held by another agentboxd in this same JVM
+        }
+        if (lock == null) {
+            lockChannel.close();
+            throw new IllegalStateException("another agentboxd is already using the state directory " + dir
+                    + (Files.exists(dir.resolve("endpoint")) ? " (it listens on " + Files.readString(dir.resolve("endpoint")).strip() + ")" : "")
+                    + "; stop it first, or give this one its own --state-dir");
+        }
         ObjectMapper mapper = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         this.store = new Store(dir.resolve("state.db"), mapper);
         this.tokens = new Tokens(dir, mapper);
@@ -260,6 +276,7 @@ public final class Agentboxd implements AutoCloseable {
         store.close();
         try {
             Files.deleteIfExists(config.stateDir().resolve("endpoint"));
+            lockChannel.close(); // releases the state directory for the next agentboxd
         } catch (IOException e) {
             log.debug("endpoint file", e);
         }

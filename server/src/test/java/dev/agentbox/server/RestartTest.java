@@ -1,6 +1,7 @@
 package dev.agentbox.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.agentbox.runtime.GvisorRuntime;
@@ -49,6 +50,22 @@ class RestartTest {
                 String sandbox = second.get("default", "sandboxclaims", "c" + i).path("status").path("sandbox").path("name").asText();
                 assertThat(second.exec("default", sandbox, "echo ok").json().path("stdout").asText()).isEqualTo("ok\n");
             }
+        }
+    }
+
+    @Test
+    void aSecondAgentboxdOnTheSameStateDirectoryIsRefusedAndTouchesNothing() {
+        try (Daemon first = new Daemon()) {
+            first.createOk("default", Daemon.TEMPLATE);
+            first.createOk("default", Daemon.pool("py", 1));
+            first.awaitPoolReady("default", "py", 1);
+            String member = first.list("default", "sandboxes").get(0).path("metadata").path("name").asText();
+
+            assertThatThrownBy(() -> Agentboxd.start(new AgentboxdConfig(first.stateDir, "127.0.0.1", 0)))
+                    .hasMessageContaining("another agentboxd is already using the state directory")
+                    .hasMessageContaining(first.agentboxd.endpoint().toString());
+
+            assertThat(first.exec("default", member, "echo still mine").json().path("stdout").asText()).isEqualTo("still mine\n");
         }
     }
 }
