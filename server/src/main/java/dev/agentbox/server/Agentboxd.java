@@ -95,6 +95,17 @@ public final class Agentboxd implements AutoCloseable {
         this.runtime = new GvisorRuntime(dir.resolve("runtime"));
         Clock clock = Clock.systemUTC();
 
+        // bind the port before anything starts a sandbox: a port in use must fail with nothing to clean up
+        try {
+            this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), store, new LocalAdmission(store, runtime.images()),
+                    tokens, live, metrics, runtime.images(), mapper);
+        } catch (IOException e) {
+            runtime.close();
+            store.close();
+            lockChannel.close();
+            throw new IOException("cannot listen on " + config.host() + ":" + config.port() + " (" + e.getMessage()
+                    + "); is another program using the port? Choose another with --port", e);
+        }
         List<String> leftovers = runtime.listContainers();
         if (!leftovers.isEmpty()) {
             log.info("destroying {} runsc container(s) left by an earlier agentboxd; their Sandboxes will be started again", leftovers.size());
@@ -118,8 +129,6 @@ public final class Agentboxd implements AutoCloseable {
         this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, claims);
         router.resyncAll();
 
-        this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), store, new LocalAdmission(store, runtime.images()),
-                tokens, live, metrics, runtime.images(), mapper);
         api.start();
         this.endpoint = URI.create("http://" + config.host() + ":" + api.port());
         Files.writeString(dir.resolve("endpoint"), endpoint + "\n");

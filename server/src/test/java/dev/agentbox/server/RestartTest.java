@@ -68,4 +68,17 @@ class RestartTest {
             assertThat(first.exec("default", member, "echo still mine").json().path("stdout").asText()).isEqualTo("still mine\n");
         }
     }
+
+    @Test
+    void aPortInUseIsAClearErrorAndLeavesTheStateDirectoryUsable() throws Exception {
+        Path state = Daemon.tempDir();
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            assertThatThrownBy(() -> Agentboxd.start(new AgentboxdConfig(state, "127.0.0.1", taken.getLocalPort())))
+                    .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    .hasMessageContaining("--port");
+        }
+        try (Daemon next = new Daemon(state)) {
+            assertThat(next.call("GET", "/healthz", null, null).status()).isEqualTo(200);
+        }
+    }
 }
