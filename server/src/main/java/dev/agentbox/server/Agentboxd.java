@@ -210,7 +210,8 @@ public final class Agentboxd implements AutoCloseable {
     /** Sandboxes whose process died or whose main process exited need a reconcile now, not at the next resync. */
     private void watchLiveSandboxes() {
         try {
-            for (Sandbox s : store.list(Sandbox.class, null)) {
+            List<Sandbox> sandboxes = store.list(Sandbox.class, null); // one read a second serves both checks
+            for (Sandbox s : sandboxes) {
                 ObjectKey key = ObjectKey.of(s);
                 RunningSandbox r = live.get(key).orElse(null);
                 boolean ready = Conditions.isReady(s);
@@ -218,15 +219,15 @@ public final class Agentboxd implements AutoCloseable {
                     sandboxQueue.enqueue(key);
                 }
             }
-            updateStateGauge();
+            updateStateGauge(sandboxes);
         } catch (RuntimeException e) {
             log.warn("sandbox liveness check: {}", e.toString());
         }
     }
 
-    private void updateStateGauge() {
+    private void updateStateGauge(List<Sandbox> sandboxes) {
         Map<String, Integer> byState = new TreeMap<>(Map.of("Ready", 0, "Starting", 0, "Suspended", 0, "Failed", 0, "Expired", 0, "Succeeded", 0));
-        for (Sandbox s : store.list(Sandbox.class, null)) {
+        for (Sandbox s : sandboxes) {
             Condition ready = Conditions.get(s.getStatus(), Conditions.READY).orElse(null);
             String state;
             if (ready == null) state = "Starting";

@@ -201,18 +201,7 @@ public final class AgentChannel {
     public CompletableFuture<Frame> call(int type, byte[] payload) {
         CompletableFuture<Frame> f = new CompletableFuture<>();
         try {
-            send(type, payload, new Handler() {
-                @Override
-                public boolean onFrame(int t, byte[] p) {
-                    f.complete(new Frame(t, p));
-                    return true;
-                }
-
-                @Override
-                public void onClosed(String reason) {
-                    f.completeExceptionally(new IOException("sandbox agent gone: " + reason));
-                }
-            });
+            send(type, payload, singleAnswer(f));
         } catch (IOException e) {
             f.completeExceptionally(e);
         }
