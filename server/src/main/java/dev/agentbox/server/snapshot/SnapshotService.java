@@ -329,10 +329,20 @@ public final class SnapshotService implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes a directory tree; idempotent and safe when another thread deletes the same tree at the same
+     * time (the PodSnapshot deletion listener and a retention pass both do): vanished entries are skipped
+     * and the walk is repeated.
+     */
     static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
+        for (int attempt = 0; attempt < 3 && Files.exists(p); attempt++) {
+            try (Stream<Path> walk = Files.walk(p)) {
+                for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
+            } catch (java.io.UncheckedIOException e) {
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) throw e.getCause();
+            } catch (java.nio.file.NoSuchFileException | java.nio.file.DirectoryNotEmptyException e) {
+                // raced with another deleter: walk again
+            }
         }
     }
 
