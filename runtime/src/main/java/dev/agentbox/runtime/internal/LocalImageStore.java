@@ -20,11 +20,11 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Root filesystems on the host, under {@code <base>/images}. The built-in image is generated
  * (an almost empty rootfs: /bin, /lib, ... links into /usr, which is bind-mounted from the host
- * read-only, and a small /etc). Imported images are complete rootfs directories.
+ * read-only, and a small /etc). Imported images are complete rootfs directories, written through
+ * {@link SafeRoot}: nothing an image holds can create, change or delete anything outside its rootfs.
  */
 public final class LocalImageStore implements ImageStore {
     private static final Logger log = LoggerFactory.getLogger(LocalImageStore.class);
@@ -147,7 +148,7 @@ public final class LocalImageStore implements ImageStore {
             throw new RuntimeFailure(Kind.INVALID, "image import of " + name + " from " + source + " failed: " + e.getMessage(), e);
         } catch (RuntimeFailure e) {
             deleteQuietly(tmp);
-            throw e;
+            throw new RuntimeFailure(e.kind(), "image import of " + name + " from " + source + ": " + e.getMessage(), e);
         }
     }
 
@@ -169,8 +170,6 @@ public final class LocalImageStore implements ImageStore {
     // ---------- tar images ----------
 
     private void importTar(Path source, Path tmp, Path rootfs) throws IOException, RuntimeFailure {
-        Path outer = tmp.resolve("outer");
-        Files.createDirectories(outer);
         boolean image;
         try (InputStream in = open(source)) {
             image = false;
@@ -186,21 +185,24 @@ public final class LocalImageStore implements ImageStore {
                 }
             }
         }
+        SafeRoot root = new SafeRoot(rootfs);
         if (!image) {
-            applyLayer(source, rootfs);
+            applyLayer(source, "rootfs tar " + source.getFileName(), root);
             return;
         }
-        extractPlain(source, outer);
-        List<Path> layers = new ArrayList<>();
+        Path outerDir = Files.createDirectories(tmp.resolve("outer"));
+        SafeRoot outer = new SafeRoot(outerDir);
+        applyLayer(source, "image tar " + source.getFileName(), outer); // same rule, so no write leaves outerDir
+        List<String> layers = new ArrayList<>();
         ObjectMapper om = new ObjectMapper();
-        if (Files.exists(outer.resolve("manifest.json"))) {
-            JsonNode m = om.readTree(outer.resolve("manifest.json").toFile());
+        if (outer.find("manifest.json") != null) {
+            JsonNode m = om.readTree(outerFile(outer, "manifest.json").toFile());
             if (!m.isArray() || m.isEmpty()) throw new RuntimeFailure(Kind.INVALID, "manifest.json lists no image");
-            for (JsonNode l : m.get(0).path("Layers")) layers.add(inside(outer, l.asText()));
+            for (JsonNode l : m.get(0).path("Layers")) layers.add(l.asText());
         } else {
-            JsonNode index = om.readTree(outer.resolve("index.json").toFile());
+            JsonNode index = om.readTree(outerFile(outer, "index.json").toFile());
             JsonNode desc = index.path("manifests").path(0);
-            JsonNode manifest = om.readTree(blob(outer, desc.path("digest").asText()).toFile());
+            JsonNode manifest = om.readTree(outerFile(outer, blob(desc.path("digest").asText())).toFile());
             if (manifest.has("manifests")) { // an index of indexes (multi-platform): take the linux/amd64 one or the first
                 JsonNode pick = manifest.path("manifests").path(0);
                 for (JsonNode d : manifest.path("manifests")) {
@@ -209,24 +211,49 @@ public final class LocalImageStore implements ImageStore {
                         break;
                     }
                 }
-                manifest = om.readTree(blob(outer, pick.path("digest").asText()).toFile());
+                manifest = om.readTree(outerFile(outer, blob(pick.path("digest").asText())).toFile());
             }
-            for (JsonNode l : manifest.path("layers")) layers.add(blob(outer, l.path("digest").asText()));
+            for (JsonNode l : manifest.path("layers")) layers.add(blob(l.path("digest").asText()));
         }
-        for (Path layer : layers) applyLayer(layer, rootfs);
-        deleteTree(outer);
+        for (int i = 0; i < layers.size(); i++) {
+            applyLayer(outerFile(outer, layers.get(i)), "layer " + (i + 1) + " (" + layers.get(i) + ")", root);
+        }
+        deleteTree(outerDir);
     }
 
-    private static Path blob(Path outer, String digest) throws RuntimeFailure {
+    private static String blob(String digest) throws RuntimeFailure {
         int colon = digest.indexOf(':');
         if (colon < 0) throw new RuntimeFailure(Kind.INVALID, "bad digest " + digest);
-        return inside(outer, "blobs/" + digest.substring(0, colon) + "/" + digest.substring(colon + 1));
+        return "blobs/" + digest.substring(0, colon) + "/" + digest.substring(colon + 1);
     }
 
-    private static Path inside(Path base, String rel) throws RuntimeFailure {
-        Path p = base.resolve(rel).normalize();
-        if (!p.startsWith(base)) throw new RuntimeFailure(Kind.INVALID, "path " + rel + " escapes the image");
-        return p;
+    /**
+     * A regular file of the image tar. A legacy docker save links a layer it already holds
+     * (a/layer.tar -> ../b/layer.tar): a relative link is resolved by name here, staying inside the tar.
+     */
+    private static Path outerFile(SafeRoot outer, String name) throws IOException, RuntimeFailure {
+        String rel = name;
+        for (int hops = 0; hops < 8; hops++) {
+            Path p;
+            try {
+                p = outer.find(rel);
+            } catch (SafeRoot.Refused r) {
+                throw new RuntimeFailure(Kind.INVALID, "image tar file " + name + " refused: " + r.getMessage());
+            }
+            if (p == null) throw new RuntimeFailure(Kind.INVALID, "image tar file " + name + " is missing");
+            if (!Files.isSymbolicLink(p)) {
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) throw new RuntimeFailure(Kind.INVALID, "image tar file " + name + " is not a file");
+                return p;
+            }
+            Path target = Files.readSymbolicLink(p);
+            Path parent = Path.of(SafeRoot.normalise(rel)).getParent();
+            Path next = (parent == null ? target : parent.resolve(target)).normalize();
+            if (target.isAbsolute() || next.startsWith("..")) {
+                throw new RuntimeFailure(Kind.INVALID, "image tar file " + name + " refused: it links to " + target + ", outside the image tar");
+            }
+            rel = next.toString();
+        }
+        throw new RuntimeFailure(Kind.INVALID, "image tar file " + name + " refused: too many links");
     }
 
     private static InputStream open(Path file) throws IOException {
@@ -244,117 +271,98 @@ public final class LocalImageStore implements ImageStore {
         return name;
     }
 
-    private static void extractPlain(Path tarFile, Path target) throws IOException, RuntimeFailure {
-        try (InputStream in = open(tarFile); TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
-            TarArchiveEntry e;
-            while ((e = tar.getNextEntry()) != null) {
-                String n = strip(e.getName());
-                if (n.isEmpty()) continue;
-                Path p = inside(target, n);
-                if (e.isDirectory()) Files.createDirectories(p);
-                else if (e.isFile()) {
-                    Files.createDirectories(p.getParent());
-                    Files.copy(tar, p, StandardCopyOption.REPLACE_EXISTING);
-                } else if (e.isSymbolicLink()) {
-                    Files.createDirectories(p.getParent());
-                    Files.deleteIfExists(p);
-                    Files.createSymbolicLink(p, Path.of(e.getLinkName()));
-                }
-            }
-        }
-    }
-
-    /** Applies one layer tar onto the rootfs, honouring whiteouts (.wh.NAME and .wh..wh..opq). */
-    static void applyLayer(Path layerTar, Path rootfs) throws IOException, RuntimeFailure {
-        Set<Path> fromThisLayer = new HashSet<>();
+    /**
+     * Applies one tar onto a root, honouring whiteouts (.wh.NAME and .wh..wh..opq). Every entry goes
+     * through {@link SafeRoot}; a hostile one fails the import with its name and the layer's.
+     */
+    private static void applyLayer(Path layerTar, String layer, SafeRoot root) throws IOException, RuntimeFailure {
+        Set<String> fromThisLayer = new HashSet<>();
         try (InputStream in = open(layerTar); TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
-                String n = strip(e.getName());
-                if (n.isEmpty()) continue;
-                Path p = inside(rootfs, n);
-                String base = p.getFileName().toString();
-                if (base.equals(".wh..wh..opq")) {
-                    Path parent = p.getParent();
-                    if (Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
-                        try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
-                            for (Path child : ds) if (!fromThisLayer.contains(child)) deleteTree(child);
-                        }
-                    }
-                    continue;
-                }
-                if (base.startsWith(".wh.")) {
-                    deleteTree(p.getParent().resolve(base.substring(4)));
-                    continue;
-                }
-                ensureParent(rootfs, p);
-                if (e.isDirectory()) {
-                    if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) Files.delete(p);
-                    Files.createDirectories(p);
-                } else if (e.isSymbolicLink()) {
-                    deleteTree(p);
-                    Files.createSymbolicLink(p, Path.of(e.getLinkName()));
-                } else if (e.isLink()) {
-                    deleteTree(p);
-                    Files.createLink(p, inside(rootfs, strip(e.getLinkName())));
-                } else if (e.isFile()) {
-                    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) deleteTree(p);
-                    Files.copy(tar, p, StandardCopyOption.REPLACE_EXISTING);
-                } else {
-                    continue; // devices and fifos are not needed in a rootfs (gVisor provides /dev)
-                }
-                fromThisLayer.add(p);
-                if (!e.isSymbolicLink()) {
-                    Files.setPosixFilePermissions(p, permissions(e.getMode()));
-                    try {
-                        Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
-                        Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
-                    } catch (IOException | UnsupportedOperationException ignored) {
-                        // not root: keep our own ownership
-                    }
+                try {
+                    applyEntry(e, tar, root, fromThisLayer);
+                } catch (SafeRoot.Refused r) {
+                    throw new RuntimeFailure(Kind.INVALID, layer + ": entry " + e.getName() + " refused: " + r.getMessage());
+                } catch (IOException io) {
+                    throw new IOException(layer + ": entry " + e.getName() + ": " + io.getMessage(), io);
                 }
             }
         }
     }
 
-    /** Parent directories must be real directories inside the rootfs (a symlinked parent could point outside). */
-    private static void ensureParent(Path rootfs, Path p) throws IOException, RuntimeFailure {
-        Path parent = p.getParent();
-        Path cur = rootfs;
-        for (Path seg : rootfs.relativize(parent)) {
-            cur = cur.resolve(seg);
-            if (Files.isSymbolicLink(cur)) throw new RuntimeFailure(Kind.INVALID, "layer entry " + rootfs.relativize(p) + " goes through the symlink " + rootfs.relativize(cur));
-            if (!Files.exists(cur)) Files.createDirectory(cur);
+    private static void applyEntry(TarArchiveEntry e, InputStream content, SafeRoot root, Set<String> fromThisLayer) throws IOException {
+        String n = SafeRoot.normalise(e.getName());
+        if (n.isEmpty()) return;
+        int slash = n.lastIndexOf('/');
+        String dir = slash < 0 ? "" : n.substring(0, slash);
+        String base = n.substring(slash + 1);
+        if (base.equals(".wh..wh..opq")) {
+            root.empty(dir, fromThisLayer::contains);
+            return;
         }
-    }
-
-    static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] all = {
-            PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-            PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
-        for (int i = 0; i < 9; i++) if ((mode & (1 << i)) != 0) s.add(all[i]);
-        return s;
+        if (base.startsWith(".wh..wh.")) return; // aufs bookkeeping (.wh..wh.plnk and the like), skipped as Docker does
+        if (base.startsWith(".wh.")) {
+            String victim = base.substring(4);
+            if (victim.isEmpty() || victim.equals(".") || victim.equals("..")) throw new SafeRoot.Refused("whiteout of '" + victim + "'");
+            root.delete(dir.isEmpty() ? victim : dir + "/" + victim);
+            return;
+        }
+        // commons-compress's isFile() is true for every non-directory, so the other types are tested first
+        if (e.isDirectory()) {
+            root.mkdir(n);
+        } else if (e.isSymbolicLink()) {
+            root.symlink(n, e.getLinkName());
+        } else if (e.isLink()) {
+            root.hardLink(n, e.getLinkName());
+        } else if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
+            return; // skipped, not refused: a rootfs needs none (gVisor provides /dev) and skipping writes nothing
+        } else {
+            root.writeFile(n, content); // regular, and unknown types, which POSIX says to treat as regular files
+        }
+        fromThisLayer.add(n);
+        root.setMetadata(n, e.getMode(), (int) e.getLongUserId(), (int) e.getLongGroupId(), e.getLastModifiedTime());
     }
 
     // ---------- directories ----------
 
-    private static void copyTree(Path from, Path to) throws IOException {
+    /** Copies a rootfs directory through the same rule: symlinks are copied as symlinks, never followed. */
+    private static void copyTree(Path source, Path rootfs) throws IOException {
+        Path from = source.toRealPath(); // the admin's own path may go through symlinks; nothing beneath it is followed
+        SafeRoot to = new SafeRoot(rootfs);
         Files.walkFileTree(from, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
-                Path t = to.resolve(from.relativize(d).toString());
-                if (!Files.exists(t)) Files.copy(d, t, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+                to.mkdir(from.relativize(d).toString());
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                if (a.isRegularFile() || a.isSymbolicLink()) {
-                    Files.copy(f, to.resolve(from.relativize(f).toString()), StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+                String rel = from.relativize(f).toString();
+                if (a.isSymbolicLink()) {
+                    to.symlink(rel, Files.readSymbolicLink(f).toString());
+                } else if (a.isRegularFile()) {
+                    try (InputStream in = Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS)) {
+                        to.writeFile(rel, in);
+                    }
+                } else {
+                    return FileVisitResult.CONTINUE; // devices, fifos, sockets: skipped, as in tars
                 }
+                copyMetadata(f, rel);
                 return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) throw e;
+                copyMetadata(d, from.relativize(d).toString()); // after its content, so a read-only directory can be filled
+                return FileVisitResult.CONTINUE;
+            }
+
+            private void copyMetadata(Path f, String rel) throws IOException {
+                Map<String, Object> a = Files.readAttributes(f, "unix:mode,uid,gid,lastModifiedTime", LinkOption.NOFOLLOW_LINKS);
+                to.setMetadata(rel, (int) a.get("mode"), (int) a.get("uid"), (int) a.get("gid"), (FileTime) a.get("lastModifiedTime"));
             }
         });
     }
