@@ -1,8 +1,14 @@
 /*
  * agentbox-init: PID 1 of every agentbox sandbox and its data plane.
  *
- * It serves framed, multiplexed requests on stdin and answers on stdout (the pipes of the
- * foreground `runsc run` process held by the Java runtime). See runtime/DESIGN.md.
+ * It serves framed, multiplexed requests on stdin and answers on stdout. Both are one end of a unix
+ * socketpair held by the sandbox's shim on the host (agentbox-shim.c): a socket cannot be opened again
+ * through /proc/1/fd, so no process in the sandbox can write to or read from the channel. See
+ * runtime/DESIGN.md.
+ *
+ * The agent also keeps the commands it starts away from itself: it runs as a uid of its own (not root)
+ * with the capabilities it needs, is not dumpable, and starts commands without CAP_KILL and
+ * CAP_SYS_PTRACE, so that no command, even as root, can signal, trace or read it.
  *
  * Frame: u32 len (big endian, counts type+id+payload) | u8 type | u32 request id | payload.
  * Statically linked so that it runs in any image, even one without a libc.
@@ -14,6 +20,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,26 +29,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define VERSION "agentbox-init/1"
+#define VERSION "agentbox-init/2"
 
 enum {
-    T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4, T_QUIESCE = 5, T_RESUME = 6,
+    T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4, T_QUIESCE = 5, T_RESUME = 6, T_CREDIT = 7, T_OOM = 8,
     T_WRITE = 10, T_READ = 11, T_LIST = 12, T_STAT = 13, T_DELETE = 14, T_MKDIR = 15,
-    RS_HELLO = 100, RS_OUT = 101, RS_ERR = 102, RS_EXIT = 103, RS_OK = 104, RS_FAIL = 105, RS_EVENT = 106,
+    RS_HELLO = 100, RS_OUT = 101, RS_ERR = 102, RS_EXIT = 103, RS_OK = 104, RS_FAIL = 105, RS_EVENT = 106, RS_DATA = 107,
 };
 
-#define MAX_FRAME (512u * 1024 * 1024)
-#define CHUNK 65536
+/* The uid the agent runs as: not root, so a command running as root cannot signal it (it has no CAP_KILL). */
+#define AGENT_UID 2147483646u
+#define MAX_FRAME (80u * 1024 * 1024)     /* from the host (trusted): file writes up to 64 MiB */
+#define CHUNK 65536                       /* output frames; the shim refuses frames over 1 MiB */
+#define DATA_CHUNK (256 * 1024)           /* file read and list answers */
+#define WINDOW (256 * 1024)               /* output a request may send before the host grants more */
 #define MAX_PROCS 1024
 #define PIPE_GRACE_MS 250
+/* Every process a request starts carries the supplementary group TAG_BASE + (id & TAG_MASK); a process
+ * without CAP_SETGID cannot drop it, so it finds the request's processes even after setsid(). */
+#define TAG_BASE 0x7e000000u
+#define TAG_MASK 0x00ffffffu
 
 /* ---------- output ---------- */
 
@@ -50,12 +67,19 @@ static void die(const char *what) {
     _exit(111);
 }
 
+/* Waits until fd is ready; stdio may be non-blocking (the shim's end of the socketpair decides). */
+static void wait_fd(int fd, short events) {
+    struct pollfd p = {.fd = fd, .events = events};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+}
+
 static void write_all(int fd, const void *buf, size_t n) {
     const char *p = buf;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN) { wait_fd(fd, POLLOUT); continue; }
             die("write to host");
         }
         p += w;
@@ -119,6 +143,19 @@ static void send_fail(uint32_t id, int err, const char *fmt, ...) {
     free(b.p);
 }
 
+static void send_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void send_event(const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    buf_t b = {0};
+    b_str(&b, msg);
+    send_frame(RS_EVENT, 0, b.p, b.n);
+    free(b.p);
+}
+
 /* ---------- input parsing ---------- */
 
 typedef struct { const unsigned char *p; size_t n; int bad; } rd_t;
@@ -136,7 +173,6 @@ static uint8_t r_u8(rd_t *r) {
     return v;
 }
 static uint64_t r_u64(rd_t *r) { uint64_t hi = r_u32(r); return (hi << 32) | r_u32(r); }
-/* returns a pointer into the frame; the frame is NUL-padded by the reader for strings */
 static const unsigned char *r_bytes(rd_t *r, uint32_t *len) {
     uint32_t n = r_u32(r);
     if (r->bad || r->n < n) { r->bad = 1; *len = 0; return (const unsigned char *)""; }
@@ -175,6 +211,7 @@ static int read_full(int fd, void *buf, size_t n) {
         ssize_t got = read(fd, p, n);
         if (got < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN) { wait_fd(fd, POLLIN); continue; }
             return -1;
         }
         if (got == 0) return 0;
@@ -184,23 +221,31 @@ static int read_full(int fd, void *buf, size_t n) {
     return 1;
 }
 
+static uint32_t get32(const unsigned char *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
 /* ---------- processes ---------- */
 
 typedef struct {
     int used;
     uint32_t id;
+    int is_main;
     pid_t pid;
     int out, err, in;            /* parent ends, -1 when closed */
     unsigned char *stdin_buf;
     size_t stdin_len, stdin_off;
     int exited, status;
-    int timed_out;
+    int timed_out;               /* timeout or cancel: the process tree was killed */
+    int oom_killed;
     int64_t deadline_ms;         /* 0: none */
     int64_t exited_at_ms;
+    int64_t window;              /* bytes of output the host still accepts */
 } proc_t;
 
 static proc_t procs[MAX_PROCS];
 static int sigpipe_fds[2];
+static long page_size = 4096;
 
 static int64_t now_ms(void) {
     struct timespec ts;
@@ -215,6 +260,8 @@ static void on_sigchld(int sig) {
     (void)!write(sigpipe_fds[1], &c, 1);
     errno = e;
 }
+
+static uint32_t tag_of(uint32_t id) { return TAG_BASE + (id & TAG_MASK); }
 
 /* Child side of vfork: only async-signal-safe calls, no heap. */
 static void child_fail(const char *what, const char *arg, int err) {
@@ -257,6 +304,21 @@ static void child_exec(char **argv, char **envp) {
     _exit(saw_eacces ? 126 : 127);
 }
 
+/* Gives the child exactly the capabilities in `caps` (a root command) or none (any other uid). */
+static int child_caps(uint32_t uid, uint64_t caps) {
+    for (int c = 0; c <= 63; c++) {
+        if (caps & (1ull << c)) continue;
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL) return -1;
+    }
+    if (uid != 0) return 0; /* setuid to a non-root uid clears the effective and permitted sets */
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    memset(d, 0, sizeof d);
+    d[0].effective = d[0].permitted = (uint32_t)caps;
+    d[1].effective = d[1].permitted = (uint32_t)(caps >> 32);
+    return (int)syscall(SYS_capset, &h, d);
+}
+
 static proc_t *find_proc_by_id(uint32_t id) {
     for (int i = 0; i < MAX_PROCS; i++)
         if (procs[i].used && procs[i].id == id) return &procs[i];
@@ -268,6 +330,7 @@ static void spawn(uint32_t id, rd_t *r, int is_main) {
     char **envp = r_strlist(r);
     char *cwd = r_str(r);
     uint32_t uid = r_u32(r), gid = r_u32(r);
+    uint64_t caps = r_u64(r);
     uint32_t timeout_ms = 0;
     uint8_t has_stdin = 0;
     uint32_t stdin_len = 0;
@@ -298,6 +361,7 @@ static void spawn(uint32_t id, rd_t *r, int is_main) {
     } else {
         pi[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
+    gid_t groups[2] = {gid, tag_of(id)};
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
@@ -307,13 +371,16 @@ static void spawn(uint32_t id, rd_t *r, int is_main) {
         struct sigaction dfl = {.sa_handler = SIG_DFL};
         sigaction(SIGPIPE, &dfl, NULL);
         sigprocmask(SIG_SETMASK, &old, NULL);
-        setpgid(0, 0);
+        setsid(); /* its own session and process group: the request's tree is findable by session id */
         if (pi[0] >= 0) dup2(pi[0], 0); else close(0);
         dup2(po[1], 1);
         dup2(pe[1], 2);
-        if (setgroups(0, NULL) && uid != 0) { /* not fatal when already unprivileged */ }
-        if (setgid(gid) && gid != getgid()) { child_fail("setgid", NULL, errno); _exit(126); }
-        if (setuid(uid) && uid != getuid()) { child_fail("setuid", NULL, errno); _exit(126); }
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (setgroups(2, groups)) { child_fail("setgroups", NULL, errno); _exit(126); }
+        if (setresgid(gid, gid, gid)) { child_fail("setgid", NULL, errno); _exit(126); }
+        if (child_caps(uid, caps)) { child_fail("capabilities", NULL, errno); _exit(126); }
+        if (setresuid(uid, uid, uid)) { child_fail("setuid", NULL, errno); _exit(126); }
+        if (uid == 0 && child_caps(0, caps)) { child_fail("capabilities", NULL, errno); _exit(126); }
         if (cwd[0] && chdir(cwd)) { child_fail("cannot change directory to", cwd, errno); _exit(126); }
         child_exec(argv, envp);
         _exit(127);
@@ -332,10 +399,12 @@ static void spawn(uint32_t id, rd_t *r, int is_main) {
     memset(slot, 0, sizeof *slot);
     slot->used = 1;
     slot->id = id;
+    slot->is_main = is_main;
     slot->pid = pid;
     slot->out = po[0];
     slot->err = pe[0];
     slot->in = pi[1];
+    slot->window = WINDOW;
     if (slot->in >= 0) {
         fcntl(slot->in, F_SETFL, O_NONBLOCK);
         if (stdin_len) {
@@ -360,6 +429,128 @@ static void close_fd(int *fd) {
     *fd = -1;
 }
 
+/* ---------- finding and killing process trees ---------- */
+
+/* Fields of /proc/PID/stat after the command name: state, ppid, pgrp, session. */
+static int proc_stat(const char *pid, char *state, long *session) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')');
+    if (!rp) return -1;
+    long ppid, pgrp;
+    if (sscanf(rp + 2, "%c %ld %ld %ld", state, &ppid, &pgrp, session) != 4) return -1;
+    return 0;
+}
+
+/* The request tag among the process's supplementary groups (0: none), and its resident size. */
+static uint32_t proc_tag(const char *pid, long long *rss) {
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%s/status", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    uint32_t tag = 0;
+    char *g = strstr(buf, "\nGroups:");
+    if (g) {
+        char *p = g + 8;
+        char *end = strchr(p, '\n');
+        while (p && (!end || p < end)) {
+            char *next;
+            unsigned long v = strtoul(p, &next, 10);
+            if (next == p) break;
+            if (v >= TAG_BASE && v <= TAG_BASE + TAG_MASK) tag = (uint32_t)v;
+            p = next;
+        }
+    }
+    if (rss) {
+        *rss = 0;
+        char *v = strstr(buf, "\nVmRSS:");
+        if (v) *rss = atoll(v + 7) * 1024;
+    }
+    return tag;
+}
+
+/* Kills every process of a request: its session, and every process carrying its tag (which also finds
+ * those that left the session). Repeats until a pass finds none, so a fork bomb cannot outrun it. */
+static int kill_tree(pid_t leader, uint32_t tag) {
+    if (leader > 1) kill(-leader, SIGKILL);
+    int total = 0;
+    for (int round = 0; round < 64; round++) {
+        DIR *d = opendir("/proc");
+        if (!d) break;
+        int found = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+            long pid = atol(de->d_name);
+            if (pid <= 1) continue;
+            char state;
+            long session;
+            if (proc_stat(de->d_name, &state, &session)) continue;
+            if (state == 'Z' || state == 'X') continue;
+            if ((leader > 1 && session == leader) || (tag && proc_tag(de->d_name, NULL) == tag)) {
+                kill((pid_t)pid, SIGKILL);
+                found++;
+            }
+        }
+        closedir(d);
+        total += found;
+        if (!found) break;
+    }
+    return total;
+}
+
+static void cancel_proc(proc_t *p) {
+    p->timed_out = 1;
+    kill_tree(p->pid, tag_of(p->id));
+}
+
+/* Out of memory (the shim saw the sandbox over its limit): kill the request whose processes hold the
+ * most memory, as a cgroup-aware OOM killer would. */
+#define MAX_TAGS 512
+static void oom_kill(void) {
+    uint32_t tags[MAX_TAGS];
+    long long sums[MAX_TAGS];
+    int n = 0;
+    DIR *d = opendir("/proc");
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9' || atol(de->d_name) <= 1) continue;
+        long long rss = 0;
+        uint32_t tag = proc_tag(de->d_name, &rss);
+        if (!tag) continue;
+        int i = 0;
+        while (i < n && tags[i] != tag) i++;
+        if (i == n) {
+            if (n == MAX_TAGS) continue;
+            tags[n] = tag;
+            sums[n++] = 0;
+        }
+        sums[i] += rss;
+    }
+    closedir(d);
+    int best = -1;
+    for (int i = 0; i < n; i++) if (best < 0 || sums[i] > sums[best]) best = i;
+    if (best < 0) return;
+    uint32_t tag = tags[best];
+    proc_t *owner = NULL;
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i].used && tag_of(procs[i].id) == tag) owner = &procs[i];
+    if (owner) { owner->oom_killed = 1; owner->timed_out = 1; }
+    int killed = kill_tree(owner ? owner->pid : 0, tag);
+    send_event("oom-killed request=%u processes=%d rss=%lld", owner ? owner->id : (tag - TAG_BASE), killed, sums[best]);
+}
+
 static void maybe_finish(proc_t *p) {
     if (!p->exited || p->out >= 0 || p->err >= 0) return;
     close_fd(&p->in);
@@ -367,11 +558,12 @@ static void maybe_finish(proc_t *p) {
     int code, sig = 0;
     if (WIFEXITED(p->status)) code = WEXITSTATUS(p->status);
     else { sig = WTERMSIG(p->status); code = 128 + sig; }
-    unsigned char b[6];
+    unsigned char b[7];
     put32(b, (uint32_t)code);
     b[4] = (uint8_t)sig;
-    b[5] = (uint8_t)p->timed_out;
-    send_frame(RS_EXIT, p->id, b, 6);
+    b[5] = (uint8_t)(p->timed_out && !p->oom_killed);
+    b[6] = (uint8_t)p->oom_killed;
+    send_frame(RS_EXIT, p->id, b, 7);
     memset(p, 0, sizeof *p);
 }
 
@@ -393,9 +585,13 @@ static void reap(void) {
 
 static void pump(proc_t *p, int *fd, uint8_t type) {
     unsigned char buf[CHUNK];
-    ssize_t n = read(*fd, buf, sizeof buf);
-    if (n > 0) send_frame(type, p->id, buf, (size_t)n);
-    else if (n == 0 || (errno != EINTR && errno != EAGAIN)) close_fd(fd);
+    size_t want = p->window < (int64_t)sizeof buf ? (size_t)p->window : sizeof buf;
+    if (want == 0) return;
+    ssize_t n = read(*fd, buf, want);
+    if (n > 0) {
+        p->window -= n;
+        send_frame(type, p->id, buf, (size_t)n);
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) close_fd(fd);
 }
 
 static void feed(proc_t *p) {
@@ -408,6 +604,14 @@ static void feed(proc_t *p) {
         p->stdin_off += (size_t)w;
     }
     close_fd(&p->in);
+}
+
+static void grant(uint32_t id, uint32_t bytes) {
+    proc_t *p = find_proc_by_id(id);
+    if (!p) return;
+    if (p->window <= 0 && p->exited) p->exited_at_ms = now_ms(); /* it was paused: the pipes' grace starts again */
+    p->window += bytes;
+    if (p->window > 16 * WINDOW) p->window = 16 * WINDOW;
 }
 
 /* ---------- files ---------- */
@@ -504,22 +708,26 @@ static void file_op(uint8_t type, uint32_t id, rd_t *r) {
         break;
     }
     case T_READ: {
+        /* answered as DATA chunks and a final OK, so that no frame to the host is large */
         uint64_t max = r_u64(r);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
         if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { close(fd); send_fail(id, EISDIR, "%s: not a regular file", path); goto out; }
         if ((uint64_t)st.st_size > max) { close(fd); send_fail(id, EFBIG, "%s: file is %lld bytes, over the read limit of %llu bytes", path, (long long)st.st_size, (unsigned long long)max); goto out; }
-        b_need(&b, (size_t)st.st_size + 1);
+        unsigned char *chunk = malloc(DATA_CHUNK);
+        if (!chunk) die("malloc");
+        uint64_t total = 0;
         for (;;) {
-            b_need(&b, CHUNK);
-            ssize_t got = read(fd, b.p + b.n, CHUNK);
-            if (got < 0) { if (errno == EINTR) continue; int e = errno; close(fd); send_fail(id, e, "%s: %s", path, strerror(e)); goto out; }
+            ssize_t got = read(fd, chunk, DATA_CHUNK);
+            if (got < 0) { if (errno == EINTR) continue; int e = errno; close(fd); free(chunk); send_fail(id, e, "%s: %s", path, strerror(e)); goto out; }
             if (got == 0) break;
-            b.n += (size_t)got;
-            if (b.n > max) { close(fd); send_fail(id, EFBIG, "%s: file is over the read limit of %llu bytes", path, (unsigned long long)max); goto out; }
+            total += (uint64_t)got;
+            if (total > max) { close(fd); free(chunk); send_fail(id, EFBIG, "%s: file is over the read limit of %llu bytes", path, (unsigned long long)max); goto out; }
+            send_frame(RS_DATA, id, chunk, (size_t)got);
         }
         close(fd);
-        send_frame(RS_OK, id, b.p, b.n);
+        free(chunk);
+        send_frame(RS_OK, id, NULL, 0);
         break;
     }
     case T_STAT:
@@ -528,6 +736,7 @@ static void file_op(uint8_t type, uint32_t id, rd_t *r) {
         send_frame(RS_OK, id, b.p, b.n);
         break;
     case T_LIST: {
+        /* DATA chunks of entries (each: u32 count, entries), then OK */
         DIR *d = opendir(path);
         if (!d) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
         buf_t entries = {0};
@@ -538,11 +747,22 @@ static void file_op(uint8_t type, uint32_t id, rd_t *r) {
             if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)) continue;
             put_entry(&entries, de->d_name, &st);
             count++;
+            if (entries.n > DATA_CHUNK - 512) {
+                unsigned char c[4];
+                put32(c, count);
+                send_frame2(RS_DATA, id, c, 4, entries.p, entries.n);
+                entries.n = 0;
+                count = 0;
+            }
         }
         closedir(d);
-        b_u32(&b, count);
-        send_frame2(RS_OK, id, b.p, b.n, entries.p, entries.n);
+        if (count) {
+            unsigned char c[4];
+            put32(c, count);
+            send_frame2(RS_DATA, id, c, 4, entries.p, entries.n);
+        }
         free(entries.p);
+        send_frame(RS_OK, id, NULL, 0);
         break;
     }
     case T_DELETE: {
@@ -575,30 +795,56 @@ out:
 /* ---------- checkpoint support ----------
  * QUIESCE: answer OK, then block on stdin until RESUME arrives. The host sends nothing else in between
  * and checkpoints meanwhile, so both streams are at a frame boundary in the image: the source (left
- * running) and every restored copy each get a RESUME on their own (new) pipes and go on serving. */
-static int read_request(void);
+ * running) and every restored copy each get a RESUME on their own (new) channel and go on serving.
+ * RESUME says whether this is a restored copy: its channel is new, so output windows start afresh and
+ * the requests that were in flight at checkpoint time (nobody awaits them here) are cancelled. */
+static void resume(uint32_t id, rd_t *r) {
+    uint8_t restored = r->n >= 1 ? r_u8(r) : 0;
+    if (restored) {
+        for (int i = 0; i < MAX_PROCS; i++) {
+            proc_t *p = &procs[i];
+            if (!p->used) continue;
+            p->window = WINDOW;
+            if (!p->is_main) cancel_proc(p);
+        }
+    }
+    send_frame(RS_OK, id, NULL, 0);
+}
+
 static void quiesce(uint32_t id) {
     send_frame(RS_OK, id, NULL, 0);
     for (;;) {
         unsigned char hdr[9];
         int rc = read_full(0, hdr, 9);
         if (rc <= 0) { kill(-1, SIGKILL); _exit(0); }
-        uint32_t len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
-        uint32_t rid = ((uint32_t)hdr[5] << 24) | ((uint32_t)hdr[6] << 16) | ((uint32_t)hdr[7] << 8) | hdr[8];
+        uint32_t len = get32(hdr), rid = get32(hdr + 5);
         if (len < 5 || len > MAX_FRAME) { kill(-1, SIGKILL); _exit(0); }
         size_t n = len - 5;
         unsigned char *payload = malloc(n + 1);
         if (!payload || (n && read_full(0, payload, n) <= 0)) { kill(-1, SIGKILL); _exit(0); }
+        rd_t r = {payload, n, 0};
+        if (hdr[4] == T_RESUME) { resume(rid, &r); free(payload); return; }
+        if (hdr[4] == T_CREDIT) {
+            uint32_t target = r_u32(&r), bytes = r_u32(&r);
+            if (!r.bad) grant(target, bytes);
+        } else if (hdr[4] != T_OOM && hdr[4] != T_SIGNAL) {
+            send_fail(rid, EAGAIN, "the sandbox is being checkpointed");
+        }
         free(payload);
-        if (hdr[4] == T_RESUME) { send_frame(RS_OK, rid, NULL, 0); return; }
-        send_fail(rid, EAGAIN, "the sandbox is being checkpointed");
     }
 }
 
 /* Workload trigger: `/.agentbox/init snapshot` (any user inside the sandbox) connects to this abstract
- * unix socket; PID 1 forwards the request to the host as an EVENT frame (request id 0). */
+ * unix socket; PID 1 forwards the request to the host as an EVENT frame (request id 0). Clients are served
+ * inside the poll loop (a client that connects and says nothing cannot stall the agent), at most a few at
+ * once, and forwarded requests are rate-limited here too (agentboxd applies the real limit per sandbox). */
 #define CONTROL_SOCKET "agentbox-init.control"
+#define MAX_CONTROL_CLIENTS 4
 static int control_fd = -1;
+typedef struct { int fd; int64_t deadline_ms; char line[256]; size_t n; } control_t;
+static control_t controls[MAX_CONTROL_CLIENTS] = {{-1}, {-1}, {-1}, {-1}};
+static double control_tokens = 5;
+static int64_t control_refill_ms;
 
 static void control_listen(void) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -611,27 +857,42 @@ static void control_listen(void) {
 }
 
 static void control_accept(void) {
-    int c = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC);
+    int c = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (c < 0) return;
-    struct timeval tv = {.tv_sec = 1};
-    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char line[256];
-    ssize_t n = read(c, line, sizeof line - 1);
-    if (n > 0) {
-        line[n] = 0;
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = 0;
-        if (strncmp(line, "snapshot", 8) == 0) {
-            buf_t b = {0};
-            b_str(&b, line);
-            send_frame(RS_EVENT, 0, b.p, b.n);
-            free(b.p);
-            (void)!write(c, "ok: snapshot requested\n", 23);
-        } else {
-            (void)!write(c, "error: unknown request\n", 23);
+    for (int i = 0; i < MAX_CONTROL_CLIENTS; i++) {
+        if (controls[i].fd < 0) {
+            controls[i] = (control_t){.fd = c, .deadline_ms = now_ms() + 1000};
+            return;
         }
     }
+    (void)!write(c, "error: busy, try again\n", 23);
     close(c);
+}
+
+static void control_done(control_t *c, const char *answer) {
+    (void)!write(c->fd, answer, strlen(answer));
+    close(c->fd);
+    c->fd = -1;
+}
+
+static void control_read(control_t *c) {
+    ssize_t n = read(c->fd, c->line + c->n, sizeof c->line - 1 - c->n);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) { close(c->fd); c->fd = -1; return; }
+    c->n += (size_t)n;
+    c->line[c->n] = 0;
+    char *nl = strchr(c->line, '\n');
+    if (!nl && c->n < sizeof c->line - 1) return;
+    if (nl) *nl = 0;
+    if (strncmp(c->line, "snapshot", 8) != 0) { control_done(c, "error: unknown request\n"); return; }
+    int64_t now = now_ms();
+    control_tokens += (double)(now - control_refill_ms) / 10000.0; /* one more every 10 s, at most 5 */
+    if (control_tokens > 5) control_tokens = 5;
+    control_refill_ms = now;
+    if (control_tokens < 1) { control_done(c, "error: too many snapshot requests; try again later\n"); return; }
+    control_tokens -= 1;
+    send_event("%s", c->line);
+    control_done(c, "ok: snapshot requested\n");
 }
 
 /* The client side, run as `/.agentbox/init snapshot [note]` by any process in the sandbox. */
@@ -668,15 +929,23 @@ static void handle(uint8_t type, uint32_t id, unsigned char *payload, size_t n) 
         break;
     }
     case T_QUIESCE: quiesce(id); break;
-    case T_RESUME: send_frame(RS_OK, id, NULL, 0); break; /* resuming when not quiesced: harmless */
+    case T_RESUME: resume(id, &r); break; /* resuming when not quiesced: harmless */
     case T_EXEC: spawn(id, &r, 0); break;
     case T_MAIN: spawn(id, &r, 1); break;
     case T_SIGNAL: {
         uint32_t target = r_u32(&r), sig = r_u32(&r);
         proc_t *p = find_proc_by_id(target);
-        if (p && !p->exited) kill(-p->pid, (int)sig);
+        if (!p || p->exited || r.bad) break;
+        if (sig == SIGKILL) cancel_proc(p); /* cancel: the whole tree, also what left the process group */
+        else kill(-p->pid, (int)sig);
         break;
     }
+    case T_CREDIT: {
+        uint32_t target = r_u32(&r), bytes = r_u32(&r);
+        if (!r.bad) grant(target, bytes);
+        break;
+    }
+    case T_OOM: oom_kill(); break;
     case T_WRITE: case T_READ: case T_LIST: case T_STAT: case T_DELETE: case T_MKDIR:
         file_op(type, id, &r);
         break;
@@ -690,8 +959,7 @@ static int read_request(void) {
     unsigned char hdr[9];
     int rc = read_full(0, hdr, 9);
     if (rc <= 0) return 0;
-    uint32_t len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) | ((uint32_t)hdr[2] << 8) | hdr[3];
-    uint32_t id = ((uint32_t)hdr[5] << 24) | ((uint32_t)hdr[6] << 16) | ((uint32_t)hdr[7] << 8) | hdr[8];
+    uint32_t len = get32(hdr), id = get32(hdr + 5);
     if (len < 5 || len > MAX_FRAME) { fprintf(stderr, "agentbox-init: bad frame length %u\n", len); return 0; }
     size_t n = len - 5;
     unsigned char *payload = malloc(n + 1);
@@ -700,6 +968,23 @@ static int read_request(void) {
     handle(hdr[4], id, payload, n);
     free(payload);
     return 1;
+}
+
+/* Runs the agent as AGENT_UID with its capabilities kept, not dumpable: commands (even as root, without
+ * CAP_KILL and CAP_SYS_PTRACE) can neither signal nor trace it, nor read its memory. */
+static void become_agent_user(void) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d)) die("capget");
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)) die("keepcaps");
+    if (setresgid(AGENT_UID, AGENT_UID, AGENT_UID)) die("setresgid");
+    if (setgroups(0, NULL)) die("setgroups");
+    if (setresuid(AGENT_UID, AGENT_UID, AGENT_UID)) die("setresuid");
+    d[0].effective = d[0].permitted;
+    d[1].effective = d[1].permitted;
+    d[0].inheritable = d[1].inheritable = 0;
+    if (syscall(SYS_capset, &h, d)) die("capset");
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) die("dumpable");
 }
 
 int main(int argc, char **argv) {
@@ -714,37 +999,50 @@ int main(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGCHLD, &sa, NULL);
     umask(022);
+    page_size = sysconf(_SC_PAGESIZE);
     control_listen();
+    control_refill_ms = now_ms();
+    become_agent_user();
 
-    static struct pollfd pfds[3 + 3 * MAX_PROCS];
-    static proc_t *owner[3 + 3 * MAX_PROCS];
-    static int kind[3 + 3 * MAX_PROCS];
+    static struct pollfd pfds[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS];
+    static proc_t *owner[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS];
+    static int kind[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS];
     for (;;) {
         int n = 0;
         pfds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
         pfds[n++] = (struct pollfd){.fd = sigpipe_fds[0], .events = POLLIN};
         pfds[n++] = (struct pollfd){.fd = control_fd, .events = POLLIN}; /* fd -1 is ignored by poll */
         int64_t now = now_ms(), wait = -1;
+        for (int i = 0; i < MAX_CONTROL_CLIENTS; i++) {
+            control_t *c = &controls[i];
+            if (c->fd < 0) continue;
+            if (now >= c->deadline_ms) { close(c->fd); c->fd = -1; continue; }
+            if (wait < 0 || c->deadline_ms - now < wait) wait = c->deadline_ms - now;
+            owner[n] = NULL; kind[n] = 10 + i;
+            pfds[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+        }
         for (int i = 0; i < MAX_PROCS; i++) {
             proc_t *p = &procs[i];
             if (!p->used) continue;
             if (p->deadline_ms && !p->timed_out) {
-                if (now >= p->deadline_ms) {
-                    p->timed_out = 1;
-                    kill(-p->pid, SIGKILL);
-                    kill(p->pid, SIGKILL);
-                } else if (wait < 0 || p->deadline_ms - now < wait) wait = p->deadline_ms - now;
+                if (now >= p->deadline_ms) cancel_proc(p);
+                else if (wait < 0 || p->deadline_ms - now < wait) wait = p->deadline_ms - now;
             }
             if (p->exited && (p->out >= 0 || p->err >= 0)) {
-                /* a background child may still hold the pipes: give up on them after a grace period */
+                /* a background child may still hold the pipes: give up on them after a grace period
+                 * (paused while the host grants no window: the output is waiting for a slow reader) */
                 int64_t left = p->exited_at_ms + PIPE_GRACE_MS - now;
-                if (left <= 0 || p->timed_out) { close_fd(&p->out); close_fd(&p->err); }
-                else if (wait < 0 || left < wait) wait = left;
+                if (p->timed_out) { close_fd(&p->out); close_fd(&p->err); }
+                else if (p->window > 0) {
+                    if (left <= 0) { close_fd(&p->out); close_fd(&p->err); }
+                    else if (wait < 0 || left < wait) wait = left;
+                }
             }
             maybe_finish(p);
             if (!p->used) continue;
-            if (p->out >= 0) { owner[n] = p; kind[n] = 1; pfds[n++] = (struct pollfd){.fd = p->out, .events = POLLIN}; }
-            if (p->err >= 0) { owner[n] = p; kind[n] = 2; pfds[n++] = (struct pollfd){.fd = p->err, .events = POLLIN}; }
+            short ev = p->window > 0 ? POLLIN : 0; /* no window: leave the output in the pipe, the writer blocks */
+            if (p->out >= 0 && ev) { owner[n] = p; kind[n] = 1; pfds[n++] = (struct pollfd){.fd = p->out, .events = ev}; }
+            if (p->err >= 0 && ev) { owner[n] = p; kind[n] = 2; pfds[n++] = (struct pollfd){.fd = p->err, .events = ev}; }
             if (p->in >= 0) { owner[n] = p; kind[n] = 3; pfds[n++] = (struct pollfd){.fd = p->in, .events = POLLOUT}; }
         }
         int rc = poll(pfds, (nfds_t)n, (int)wait);
@@ -760,7 +1058,13 @@ int main(int argc, char **argv) {
         if (pfds[2].revents) control_accept();
         for (int i = 3; i < n; i++) {
             if (!pfds[i].revents) continue;
+            if (kind[i] >= 10) {
+                control_t *c = &controls[kind[i] - 10];
+                if (c->fd == pfds[i].fd) control_read(c);
+                continue;
+            }
             proc_t *p = owner[i];
+            if (!p->used) continue;
             if (kind[i] == 1 && p->out == pfds[i].fd) pump(p, &p->out, RS_OUT);
             else if (kind[i] == 2 && p->err == pfds[i].fd) pump(p, &p->err, RS_ERR);
             else if (kind[i] == 3 && p->in == pfds[i].fd) {

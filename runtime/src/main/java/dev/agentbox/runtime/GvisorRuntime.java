@@ -7,6 +7,7 @@ import dev.agentbox.runtime.internal.AgentChannel;
 import dev.agentbox.runtime.internal.Bundle;
 import dev.agentbox.runtime.internal.GvisorSandbox;
 import dev.agentbox.runtime.internal.LocalImageStore;
+import dev.agentbox.runtime.internal.Runsc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,12 +16,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,26 +34,54 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link SandboxRuntime} on gVisor. Each sandbox is one foreground {@code runsc run} whose
- * container process is the static init agent {@code agentbox-init}; exec and files travel
- * over that process's stdin/stdout (see runtime/DESIGN.md).
+ * {@link SandboxRuntime} on gVisor. Each sandbox is one {@code runsc run} (or {@code restore}) owned by a
+ * small per-sandbox shim process ({@code agentbox-shim}) that outlives this JVM; the sandbox's init
+ * process is the static agent {@code agentbox-init}, whose channel the shim relays to a unix socket that
+ * this runtime connects to. Exec and files travel over that channel (see runtime/DESIGN.md).
  *
- * <p>Layout of the base directory: {@code runsc/} (runsc --root), {@code bundles/<id>/}
- * (config.json, runsc.log), {@code logs/<id>.log} (the main process's output),
- * {@code agent/init} (the agent binary, the only file of the directory mounted at /.agentbox),
- * {@code images/}. Thread-safe.
+ * <p>Layout of the base directory (0700): {@code runsc/} (runsc --root), {@code bundles/<id>/} (config.json,
+ * runsc.log, shim.log), {@code s/<id>} (the shim's socket) and {@code s/<id>.pid}, {@code storage/<id>/}
+ * (mount point of the sandbox's overlay tmpfs, mounted in the shim's own mount namespace),
+ * {@code logs/<id>.log} (the main process's output, written and rotated by the shim), {@code agent/init}
+ * (the only file of the directory mounted at /.agentbox), {@code bin/agentbox-shim}, {@code images/}.
+ * Thread-safe.
  */
 public final class GvisorRuntime implements SandboxRuntime {
     private static final Logger log = LoggerFactory.getLogger(GvisorRuntime.class);
     private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration SHIM_START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration RUNSC_TIMEOUT = Duration.ofSeconds(30);
+    /** sun_path holds 108 bytes; longer socket paths go through a short link under /run/agentbox. */
+    private static final int MAX_SOCKET_PATH = 100;
+
+    /**
+     * @param runsc the runsc binary (PATH is searched)
+     * @param logMaxBytes size of a main process log file before the shim rotates it (one old file is kept)
+     */
+    public record Options(String runsc, long logMaxBytes) {
+        public static final long DEFAULT_LOG_MAX_BYTES = 10L << 20;
+
+        public Options {
+            if (runsc == null || runsc.isBlank()) runsc = "runsc";
+            if (logMaxBytes <= 0) logMaxBytes = DEFAULT_LOG_MAX_BYTES;
+        }
+
+        public static Options defaults() {
+            return new Options("runsc", DEFAULT_LOG_MAX_BYTES);
+        }
+    }
 
     private final Path base;
     private final Path root;
     private final Path bundles;
     private final Path logs;
     private final Path agentDir;
-    private final String runsc;
+    private final Path shimBinary;
+    private final Path shimDir;
+    private final Path socketDir;
+    private final Path storage;
+    private final Options options;
     private final LocalImageStore images;
     private final Map<String, GvisorSandbox> sandboxes = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> idLocks = new ConcurrentHashMap<>();
@@ -56,38 +90,72 @@ public final class GvisorRuntime implements SandboxRuntime {
 
     /** A runtime whose state (runsc root, bundles, images, logs) lives under {@code baseDir}; uses runsc from PATH. */
     public GvisorRuntime(Path baseDir) {
-        this(baseDir, "runsc");
+        this(baseDir, Options.defaults());
     }
 
     public GvisorRuntime(Path baseDir, String runscBinary) {
+        this(baseDir, new Options(runscBinary, 0));
+    }
+
+    public GvisorRuntime(Path baseDir, Options options) {
         this.base = baseDir.toAbsolutePath().normalize();
+        this.options = options;
         this.root = base.resolve("runsc");
         this.bundles = base.resolve("bundles");
         this.logs = base.resolve("logs");
         this.agentDir = base.resolve("agent");
-        this.runsc = runscBinary;
+        this.shimBinary = base.resolve("bin").resolve("agentbox-shim");
+        this.shimDir = base.resolve("s");
+        this.storage = base.resolve("storage");
         try {
-            for (Path p : List.of(base, root, bundles, logs, agentDir)) Files.createDirectories(p);
-            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx------"));
-            installAgent();
+            for (Path p : List.of(base, root, bundles, logs, agentDir, shimBinary.getParent(), shimDir, storage)) Files.createDirectories(p);
+            for (Path p : List.of(base, shimDir, storage, logs)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+            install("agentbox-init", agentDir.resolve("init"));
+            install("agentbox-shim", shimBinary);
+            this.socketDir = shortSocketDir();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare runtime directory " + base, e);
         }
         this.images = new LocalImageStore(base.resolve("images"));
     }
 
-    private void installAgent() throws IOException {
+    /** Installs a binary from the classpath by atomic rename (running shims keep their old file). */
+    private static void install(String resource, Path target) throws IOException {
         byte[] bin;
-        try (InputStream in = GvisorRuntime.class.getResourceAsStream("agentbox-init")) {
-            if (in == null) throw new IOException("agentbox-init is missing from the classpath (built by the runtime module's Maven build)");
+        try (InputStream in = GvisorRuntime.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IOException(resource + " is missing from the classpath (built by the runtime module's Maven build)");
             bin = in.readAllBytes();
         }
-        Path target = agentDir.resolve("init");
         if (Files.exists(target) && Arrays.equals(Files.readAllBytes(target), bin)) return;
-        Path tmp = agentDir.resolve(".agentbox-init.tmp-" + ProcessHandle.current().pid());
+        Path tmp = target.resolveSibling("." + resource + ".tmp-" + ProcessHandle.current().pid());
         Files.write(tmp, bin);
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r-xr-xr-x"));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** The directory through which sockets are reached: {@code s/}, or a short link to it when its path is long. */
+    private Path shortSocketDir() throws IOException {
+        if (shimDir.toString().length() + 1 + 64 <= MAX_SOCKET_PATH) return shimDir;
+        Path run = Path.of("/run/agentbox");
+        Files.createDirectories(run);
+        Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwx------"));
+        Path link = run.resolve(sha256(shimDir.toString()).substring(0, 16));
+        if (Files.isSymbolicLink(link)) {
+            if (Files.readSymbolicLink(link).equals(shimDir)) return link;
+            Files.delete(link);
+        } else if (Files.exists(link)) {
+            throw new IOException(link + " exists and is not agentboxd's link to " + shimDir + "; remove it");
+        }
+        Files.createSymbolicLink(link, shimDir);
+        return link;
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The directory under which this runtime keeps its state. */
@@ -102,6 +170,19 @@ public final class GvisorRuntime implements SandboxRuntime {
 
     private ReentrantLock lockFor(String id) {
         return idLocks.computeIfAbsent(id, k -> new ReentrantLock());
+    }
+
+    private Path socket(String id) {
+        return socketDir.resolve(id);
+    }
+
+    private Path pidFile(String id) {
+        return shimDir.resolve(id + ".pid");
+    }
+
+    /** The main process's log of a sandbox (the shim rotates it to {@code <id>.log.1}). */
+    public Path logFile(String id) {
+        return logs.resolve(id + ".log");
     }
 
     @Override
@@ -137,69 +218,159 @@ public final class GvisorRuntime implements SandboxRuntime {
                 throw new RuntimeFailure(Kind.FAILED, "cannot read checkpoint metadata in " + imageDir + ": " + e.getMessage(), e);
             }
         }
+        int mainId = meta.get("mainRequestId") instanceof Number n ? n.intValue() : 0;
         ReentrantLock lock = lockFor(id);
         lock.lock();
         try {
-            if (sandboxes.containsKey(id) || listContainers().contains(id)) {
+            if (sandboxes.containsKey(id) || Files.exists(socket(id)) || listContainers().contains(id)) {
                 throw new RuntimeFailure(Kind.INVALID, "sandbox " + id + " already exists; destroy it first");
             }
             long t0 = System.nanoTime();
             Path bundle = bundles.resolve(id);
-            Path logFile = logs.resolve(id + ".log");
-            Process process;
+            Path logFile = logFile(id);
             try {
                 LocalImageStore.deleteTree(bundle);
                 Files.createDirectories(bundle);
                 json.writeValue(bundle.resolve("config.json").toFile(),
                         Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir));
-                Files.deleteIfExists(logFile);
-                Files.createFile(logFile);
-                List<String> cmd = new ArrayList<>(List.of(runsc, "--root", root.toString(), "--network=none", "--overlay2=root:memory"));
-                if (imageDir == null) cmd.addAll(List.of("run", "--bundle", bundle.toString(), id));
-                else cmd.addAll(List.of("restore", "--image-path", imageDir.toString(), "--bundle", bundle.toString(), id));
-                ProcessBuilder pb = new ProcessBuilder(cmd);
-                pb.redirectError(ProcessBuilder.Redirect.appendTo(bundle.resolve("runsc.log").toFile()));
-                process = pb.start();
+                if (imageDir == null) {
+                    Files.deleteIfExists(logFile);
+                    Files.deleteIfExists(Path.of(logFile + ".1"));
+                }
+                Runsc.Result r = Runsc.run(shimCommand(config, bundle, logFile, imageDir, mainId), SHIM_START_TIMEOUT);
+                if (r.code() != 0) {
+                    throw new RuntimeFailure(Kind.FAILED, "the shim of sandbox " + id + " did not start (exit " + r.code() + "): " + r.err().strip());
+                }
             } catch (IOException e) {
+                cleanup(id);
                 throw new RuntimeFailure(Kind.FAILED, "cannot start sandbox " + id + ": " + e.getMessage(), e);
+            } catch (RuntimeFailure e) {
+                cleanup(id);
+                throw e;
             }
-            int firstId = meta.get("nextRequestId") instanceof Number n ? n.intValue() : 0;
-            AgentChannel channel = new AgentChannel(id, process.getInputStream(), process.getOutputStream(), firstId);
-            GvisorSandbox sb = new GvisorSandbox(config, process, channel, logFile, () -> destroy(id), this::checkpoint);
-            sandboxes.put(id, sb);
             try {
+                AgentChannel channel;
+                try {
+                    channel = AgentChannel.connect(id, socket(id), SHIM_START_TIMEOUT);
+                } catch (IOException e) {
+                    throw new RuntimeFailure(Kind.FAILED, e.getMessage(), e);
+                }
+                GvisorSandbox sb = new GvisorSandbox(config, channel, logFile, () -> destroy(id), this::checkpoint);
+                sandboxes.put(id, sb);
                 if (imageDir != null) {
                     try {
-                        channel.resume(HELLO_TIMEOUT.toMillis());
+                        channel.resume(HELLO_TIMEOUT.toMillis(), true);
                     } catch (IOException e) {
                         throw new RuntimeFailure(Kind.FAILED, e.getMessage(), e);
                     }
                     sb.hello(HELLO_TIMEOUT);
-                    sb.adoptMain(meta.get("mainRequestId") instanceof Number n ? n.intValue() : 0);
+                    sb.adoptMain(mainId, false, 0);
                     log.info("sandbox {} restored from {} in {} ms", id, imageDir, (System.nanoTime() - t0) / 1_000_000);
                 } else {
                     sb.hello(HELLO_TIMEOUT);
                     log.info("sandbox {} started in {} ms (image {})", id, (System.nanoTime() - t0) / 1_000_000, config.image());
                     sb.startMain();
                 }
+                return sb;
             } catch (RuntimeFailure e) {
                 String detail = tail(bundle.resolve("runsc.log"));
                 destroyLocked(id);
                 throw new RuntimeFailure(Kind.FAILED, "sandbox " + id + " did not " + (imageDir == null ? "start" : "restore") + ": " + e.getMessage()
                         + (detail.isBlank() ? "" : "; runsc said: " + detail), e);
             }
-            process.onExit().thenRun(() -> {
-                channel.close("runsc exited with " + process.exitValue());
-                log.info("sandbox {}: runsc exited with {}", id, process.exitValue());
-            });
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private List<String> shimCommand(SandboxConfig config, Path bundle, Path logFile, Path imageDir, int mainId) throws IOException {
+        String id = config.id();
+        List<String> cmd = new ArrayList<>(List.of(shimBinary.toString(), "--id", id, "--socket", shimDir.resolve(id).toString(),
+                "--pid-file", pidFile(id).toString(), "--log", logFile.toString(), "--log-max-bytes", Long.toString(options.logMaxBytes()),
+                "--runsc-log", bundle.resolve("runsc.log").toString(), "--shim-log", bundle.resolve("shim.log").toString()));
+        String overlay = "--overlay2=root:memory";
+        if (config.ephemeralStorageBytes() > 0) {
+            Path dir = storage.resolve(id);
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            cmd.addAll(List.of("--storage-dir", dir.toString(), "--storage-bytes", Long.toString(config.ephemeralStorageBytes())));
+            overlay = "--overlay2=root:dir=" + dir;
+        }
+        if (config.memoryLimitBytes() > 0) {
+            cmd.addAll(List.of("--memcg", "agentbox/" + id, "--memory-limit", Long.toString(config.memoryLimitBytes())));
+        }
+        if (imageDir != null) cmd.addAll(List.of("--restored", "--main-id", Integer.toString(mainId)));
+        cmd.add("--");
+        cmd.addAll(List.of(options.runsc(), "--root", root.toString(), "--network=none", overlay));
+        if (imageDir == null) cmd.addAll(List.of("run", "--bundle", bundle.toString(), id));
+        else cmd.addAll(List.of("restore", "--image-path", imageDir.toString(), "--bundle", bundle.toString(), id));
+        return cmd;
+    }
+
+    @Override
+    public RunningSandbox attach(SandboxConfig config) throws RuntimeFailure {
+        if (closed) throw new RuntimeFailure(Kind.FAILED, "runtime is closed");
+        String id = config.id();
+        ReentrantLock lock = lockFor(id);
+        lock.lock();
+        try {
+            GvisorSandbox existing = sandboxes.get(id);
+            if (existing != null && existing.isAlive()) return existing;
+            if (!Files.exists(socket(id))) throw new RuntimeFailure(Kind.NOT_FOUND, "sandbox " + id + " is not running (no shim)");
+            AgentChannel channel;
+            try {
+                channel = AgentChannel.connect(id, socket(id), ATTACH_TIMEOUT);
+            } catch (IOException e) {
+                throw new RuntimeFailure(Kind.FAILED, "the sandbox's shim is gone or does not answer (" + e.getMessage() + ")", e);
+            }
+            AgentChannel.ShimInfo info = channel.shimInfo();
+            if (info.broken() != null) {
+                channel.close("broken");
+                throw new RuntimeFailure(Kind.FAILED, "the sandbox's channel was broken from inside: " + info.broken());
+            }
+            if (info.runscExitStatus() != null || !info.agentAlive()) {
+                channel.close("stopped");
+                throw new RuntimeFailure(Kind.FAILED, "the sandbox stopped while agentboxd was away (runsc exited with "
+                        + info.runscExitStatus() + ")");
+            }
+            GvisorSandbox sb = new GvisorSandbox(config, channel, logFile(id), () -> destroy(id), this::checkpoint);
+            String version;
+            try {
+                version = sb.hello(Duration.ofSeconds(10));
+            } catch (RuntimeFailure e) {
+                channel.close("no hello");
+                throw e;
+            }
+            if (!dev.agentbox.runtime.internal.Wire.AGENT_VERSION.equals(version)) {
+                channel.close("incompatible agent");
+                throw new RuntimeFailure(Kind.FAILED, "the sandbox runs " + version + ", this agentboxd speaks "
+                        + dev.agentbox.runtime.internal.Wire.AGENT_VERSION + "; delete the sandbox to start it again with this version");
+            }
+            sb.adoptMain(info.mainId(), info.mainExited(), info.mainStatus());
+            sandboxes.put(id, sb);
+            log.info("sandbox {} re-attached (shim {}, runsc pid {})", id, info.version(), info.runscPid());
             return sb;
         } finally {
             lock.unlock();
         }
     }
 
+    @Override
+    public List<String> listAttachable() {
+        List<String> ids = new ArrayList<>();
+        try (var files = Files.list(shimDir)) {
+            for (Path p : files.toList()) {
+                String n = p.getFileName().toString();
+                if (!n.endsWith(".pid") && !n.startsWith(".")) ids.add(n);
+            }
+        } catch (IOException e) {
+            log.warn("cannot list {}: {}", shimDir, e.toString());
+        }
+        return ids;
+    }
+
     /**
-     * Quiesces the agent (frame boundary on both pipes), runs {@code runsc checkpoint} into a temporary
+     * Quiesces the agent (frame boundary on both directions), runs {@code runsc checkpoint} into a temporary
      * directory next to {@code imageDir}, writes the re-attach metadata, fsyncs and renames it into place.
      */
     private CheckpointInfo checkpoint(GvisorSandbox sb, Path imageDir, boolean leaveRunning) throws RuntimeFailure {
@@ -215,6 +386,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         try {
             if (sandboxes.get(id) != sb || !sb.isAlive()) throw new RuntimeFailure(Kind.FAILED, "sandbox " + id + " is not running");
             Files.createDirectories(tmp);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
             AgentChannel channel = sb.channel();
             try {
                 channel.quiesce(HELLO_TIMEOUT.toMillis());
@@ -223,18 +395,22 @@ public final class GvisorRuntime implements SandboxRuntime {
             }
             quiesced = true;
             // uncompressed by default: runsc's flate compression made a 300 MB heap's restore take ~3 s here
-            List<String> cmd = new ArrayList<>(List.of(runsc, "--root", root.toString(), "checkpoint", "--image-path", tmp.toString(),
-                    "--compression=" + System.getProperty("agentbox.checkpoint.compression", "none")));
+            List<String> cmd = Runsc.cmd(options.runsc(), root.toString(), "checkpoint", "--image-path", tmp.toString(),
+                    "--compression=" + System.getProperty("agentbox.checkpoint.compression", "none"));
             if (leaveRunning) cmd.add("--leave-running");
             cmd.add(id);
-            Result r = run(cmd);
-            if (r.code != 0) throw new RuntimeFailure(Kind.FAILED, "runsc checkpoint of " + id + " failed: " + r.err.strip());
+            Runsc.Result r;
+            try {
+                r = Runsc.run(cmd, Duration.ofMinutes(5));
+            } catch (IOException e) {
+                throw new RuntimeFailure(Kind.FAILED, "runsc checkpoint of " + id + " failed: " + e.getMessage(), e);
+            }
+            if (r.code() != 0) throw new RuntimeFailure(Kind.FAILED, "runsc checkpoint of " + id + " failed: " + r.err().strip());
             if (!leaveRunning) stopped = true;
             Map<String, Object> meta = new java.util.LinkedHashMap<>();
             meta.put("sourceId", id);
             meta.put("image", sb.config().image());
             meta.put("mainRequestId", sb.mainRequestId());
-            meta.put("nextRequestId", channel.lastId() + 1_000_000);
             meta.put("createdAt", java.time.Instant.now().toString());
             json.writeValue(tmp.resolve(CHECKPOINT_META).toFile(), meta);
             long size = 0;
@@ -264,11 +440,11 @@ public final class GvisorRuntime implements SandboxRuntime {
                 log.warn("cannot delete partial checkpoint {}", tmp, e);
             }
             if (quiesced) {
-                if (stopped || !sb.process().isAlive()) {
+                if (stopped || !sb.isAlive()) {
                     sb.channel().releaseQuiesce();
                 } else {
                     try {
-                        sb.channel().resume(HELLO_TIMEOUT.toMillis());
+                        sb.channel().resume(HELLO_TIMEOUT.toMillis(), false);
                     } catch (IOException e) {
                         log.warn("sandbox {}: agent did not resume after checkpoint: {}", id, e.getMessage());
                     }
@@ -297,16 +473,16 @@ public final class GvisorRuntime implements SandboxRuntime {
     @Override
     public List<String> listContainers() {
         try {
-            Result r = run(List.of(runsc, "--root", root.toString(), "list", "-quiet"));
-            if (r.code != 0) {
-                log.warn("runsc list failed: {}", r.err);
+            Runsc.Result r = Runsc.run(Runsc.cmd(options.runsc(), root.toString(), "list", "-quiet"), RUNSC_TIMEOUT);
+            if (r.code() != 0) {
+                log.warn("runsc list failed: {}", r.err());
                 return List.of();
             }
             List<String> ids = new ArrayList<>();
-            for (String line : r.out.split("\n")) if (!line.isBlank()) ids.add(line.strip());
+            for (String line : r.out().split("\n")) if (!line.isBlank()) ids.add(line.strip());
             return ids;
         } catch (IOException e) {
-            log.warn("runsc list failed", e);
+            log.warn("runsc list failed: {}", e.getMessage());
             return List.of();
         }
     }
@@ -324,43 +500,64 @@ public final class GvisorRuntime implements SandboxRuntime {
 
     private void destroyLocked(String id) {
         GvisorSandbox sb = sandboxes.remove(id);
-        if (sb != null) {
-            // Kill the sandbox's init first and let our foreground `runsc run` exit and clean up; a
-            // `delete --force` racing with it times out ("context deadline exceeded").
-            try {
-                run(List.of(runsc, "--root", root.toString(), "kill", id, "KILL"));
-                sb.process().waitFor(5, TimeUnit.SECONDS);
-            } catch (IOException e) {
-                log.debug("sandbox {}: runsc kill failed", id, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        boolean known = sb != null || Files.exists(socket(id)) || Files.exists(pidFile(id)) || Files.exists(bundles.resolve(id));
+        if (!known && !listContainers().contains(id)) return;
+        // Kill the sandbox's init first and let the shim's `runsc run` exit and clean up; a `delete --force`
+        // racing with it times out ("context deadline exceeded").
+        try {
+            Runsc.run(Runsc.cmd(options.runsc(), root.toString(), "kill", id, "KILL"), RUNSC_TIMEOUT);
+            if (sb != null) sb.channel().closedFuture().get(5, TimeUnit.SECONDS);
+        } catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.debug("sandbox {}: kill: {}", id, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         try {
-            Result r = run(List.of(runsc, "--root", root.toString(), "delete", "--force", id));
-            if (r.code != 0 && !r.err.contains("does not exist") && !r.err.contains("not found")) {
-                log.warn("sandbox {}: runsc delete failed: {}", id, r.err.strip());
+            Runsc.Result r = Runsc.run(Runsc.cmd(options.runsc(), root.toString(), "delete", "--force", id), RUNSC_TIMEOUT);
+            if (r.code() != 0 && !r.err().contains("does not exist") && !r.err().contains("not found")) {
+                log.warn("sandbox {}: runsc delete failed: {}", id, r.err().strip());
             }
         } catch (IOException e) {
-            log.warn("sandbox {}: runsc delete failed", id, e);
+            log.warn("sandbox {}: runsc delete failed: {}", id, e.getMessage());
         }
-        if (sb != null) {
-            sb.channel().close("sandbox destroyed");
-            Process p = sb.process();
-            try {
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    p.waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            log.info("sandbox {} destroyed", id);
-        }
+        if (sb != null) sb.channel().close("sandbox destroyed");
+        stopShim(id);
+        cleanup(id);
+        log.info("sandbox {} destroyed", id);
+    }
+
+    /** The shim exits once runsc has; one that does not (no daemon took its exit status) is killed. */
+    private void stopShim(String id) {
+        Path pid = pidFile(id);
         try {
-            LocalImageStore.deleteTree(bundles.resolve(id));
+            if (!Files.exists(pid)) return;
+            long p = Long.parseLong(Files.readString(pid).strip());
+            Optional<ProcessHandle> h = ProcessHandle.of(p);
+            if (h.isEmpty()) return;
+            String cmd = h.get().info().commandLine().orElse("");
+            if (!cmd.contains("agentbox-shim") || !cmd.contains(id)) return; // the pid was reused
+            try {
+                h.get().onExit().get(2, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                h.get().destroyForcibly();
+                h.get().onExit().get(5, TimeUnit.SECONDS);
+            }
+        } catch (IOException | NumberFormatException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.debug("sandbox {}: stopping its shim: {}", id, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void cleanup(String id) {
+        try {
+            Files.deleteIfExists(socket(id));
+            Files.deleteIfExists(shimDir.resolve(id));
+            Files.deleteIfExists(pidFile(id));
+            if (!Boolean.getBoolean("agentbox.keepBundles")) LocalImageStore.deleteTree(bundles.resolve(id)); // kept for debugging
+            LocalImageStore.deleteTree(storage.resolve(id));
         } catch (IOException e) {
-            log.warn("sandbox {}: cannot delete bundle", id, e);
+            log.warn("sandbox {}: cleanup: {}", id, e.toString());
         }
     }
 
@@ -372,13 +569,12 @@ public final class GvisorRuntime implements SandboxRuntime {
     public ExecResult execViaRunscExec(String id, List<String> argv) throws RuntimeFailure {
         GvisorSandbox sb = sandboxes.get(id);
         if (sb == null) throw new RuntimeFailure(Kind.NOT_FOUND, "sandbox " + id + " not found");
-        List<String> cmd = new ArrayList<>(List.of(runsc, "--root", root.toString(), "exec",
-                "--user", sb.config().uid() + ":" + sb.config().gid(), id));
+        List<String> cmd = Runsc.cmd(options.runsc(), root.toString(), "exec", "--user", sb.config().uid() + ":" + sb.config().gid(), id);
         cmd.addAll(argv);
         long t0 = System.nanoTime();
         try {
-            Result r = run(cmd);
-            return new ExecResult(r.code, r.out.getBytes(StandardCharsets.UTF_8), r.err.getBytes(StandardCharsets.UTF_8),
+            Runsc.Result r = Runsc.run(cmd, RUNSC_TIMEOUT);
+            return new ExecResult(r.code(), r.out().getBytes(StandardCharsets.UTF_8), r.err().getBytes(StandardCharsets.UTF_8),
                     false, false, false, Duration.ofNanos(System.nanoTime() - t0));
         } catch (IOException e) {
             throw new RuntimeFailure(Kind.FAILED, "runsc exec failed: " + e.getMessage(), e);
@@ -386,13 +582,15 @@ public final class GvisorRuntime implements SandboxRuntime {
     }
 
     @Override
-    public void close() {
-        closed = true;
+    public void stopAll() {
+        Set<String> ids = new LinkedHashSet<>(sandboxes.keySet());
+        ids.addAll(listAttachable());
+        ids.addAll(listContainers());
         List<Thread> threads = new ArrayList<>();
-        for (String id : List.copyOf(sandboxes.keySet())) threads.add(Thread.ofVirtual().start(() -> destroy(id)));
+        for (String id : ids) threads.add(Thread.ofVirtual().start(() -> destroy(id)));
         for (Thread t : threads) {
             try {
-                t.join();
+                t.join(Duration.ofSeconds(60));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -400,32 +598,10 @@ public final class GvisorRuntime implements SandboxRuntime {
         }
     }
 
-    private record Result(int code, String out, String err) {}
-
-    private Result run(List<String> cmd) throws IOException {
-        Process p = new ProcessBuilder(cmd).start();
-        p.getOutputStream().close();
-        byte[][] errBytes = new byte[1][];
-        Thread err = Thread.ofVirtual().start(() -> {
-            try {
-                errBytes[0] = p.getErrorStream().readAllBytes();
-            } catch (IOException e) {
-                errBytes[0] = new byte[0];
-            }
-        });
-        byte[] out = p.getInputStream().readAllBytes();
-        try {
-            if (!p.waitFor(RUNSC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new IOException(String.join(" ", cmd) + ": timed out");
-            }
-            err.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new IOException("interrupted", e);
-        }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8),
-                new String(errBytes[0] == null ? new byte[0] : errBytes[0], StandardCharsets.UTF_8));
+    @Override
+    public void close() {
+        closed = true;
+        for (GvisorSandbox sb : sandboxes.values()) sb.channel().close("agentboxd detached; the sandbox keeps running");
+        sandboxes.clear();
     }
 }

@@ -16,8 +16,11 @@ public interface RunningSandbox {
     /** Runs a command, passing output chunks to the listener as they arrive. */
     ExecResult exec(ExecRequest request, OutputListener listener) throws RuntimeFailure;
 
-    /** True while the sandbox's init process is alive. */
+    /** True while the sandbox's init process is alive and its channel works. */
     boolean isAlive();
+
+    /** Why the sandbox is not alive (its processes exited, or its channel broke), or null while it is. */
+    String failure();
 
     /** State of the pod's main process (the container command), if the config has one. */
     MainProcessState mainProcess();

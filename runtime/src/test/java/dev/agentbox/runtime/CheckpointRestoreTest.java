@@ -46,6 +46,7 @@ class CheckpointRestoreTest {
     @AfterAll
     static void cleanUp() {
         if (runtime != null) {
+            runtime.stopAll();
             runtime.close();
             assertThat(runtime.listContainers()).isEmpty();
         }

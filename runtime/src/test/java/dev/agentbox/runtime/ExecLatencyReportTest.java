@@ -56,6 +56,7 @@ class ExecLatencyReportTest {
             System.out.printf("LATENCY start->hello p50 %.1f ms max %.1f ms (n=%d)%n", pct(starts, 50), pct(starts, 100), starts.size());
             System.out.printf("LATENCY exec /bin/true via agent p50 %.2f ms p99 %.2f ms (n=%d)%n", pct(agent, 50), pct(agent, 99), agent.size());
             System.out.printf("LATENCY exec /bin/true via runsc exec (baseline) p50 %.2f ms p99 %.2f ms (n=%d)%n", pct(baseline, 50), pct(baseline, 99), baseline.size());
+            runtime.stopAll();
             runtime.close();
             assertThat(runtime.listContainers()).isEmpty();
         }

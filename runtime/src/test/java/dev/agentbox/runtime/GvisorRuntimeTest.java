@@ -41,6 +41,7 @@ class GvisorRuntimeTest {
     @AfterAll
     static void cleanUp() {
         if (runtime != null) {
+            runtime.stopAll();
             runtime.close();
             assertThat(runtime.listContainers()).isEmpty();
         }

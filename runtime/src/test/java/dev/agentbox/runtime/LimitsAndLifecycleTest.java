@@ -34,6 +34,7 @@ class LimitsAndLifecycleTest {
 
     @AfterAll
     static void cleanUp() {
+        runtime.stopAll();
         runtime.close();
         assertThat(runtime.listContainers()).isEmpty();
     }
@@ -96,6 +97,7 @@ class LimitsAndLifecycleTest {
         later.destroy(P + "left");
         assertThat(later.listContainers()).isEmpty();
         later.destroy(P + "left");
+        earlier.stopAll();
         earlier.close();
         later.close();
         assertThat(earlier.listContainers()).isEmpty();

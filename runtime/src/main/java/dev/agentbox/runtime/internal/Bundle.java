@@ -10,9 +10,6 @@ import java.util.Map;
 /** Builds the OCI runtime spec (config.json) of one sandbox. See runtime/DESIGN.md for the layout. */
 public final class Bundle {
     public static final String INIT_PATH = "/.agentbox/init";
-    static final List<String> CAPS = List.of(
-            "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-            "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
 
     private Bundle() {}
 
@@ -21,10 +18,11 @@ public final class Bundle {
         spec.put("ociVersion", "1.0.2");
         int nproc = c.maxProcesses() > 0 ? c.maxProcesses() : SandboxConfig.DEFAULT_MAX_PROCESSES;
         Map<String, Object> caps = new LinkedHashMap<>();
-        for (String k : List.of("bounding", "effective", "permitted")) caps.put(k, CAPS);
+        // the agent's own set; it gives each command its own (SandboxConfig.capabilities for root, none for others)
+        for (String k : List.of("bounding", "effective", "permitted")) caps.put(k, Capabilities.oci(Capabilities.AGENT));
         Map<String, Object> process = new LinkedHashMap<>();
         process.put("terminal", false);
-        // the agent runs as root inside the sandbox (to set up and own files); it runs every command as uid/gid
+        // the agent starts as root and drops to a uid of its own, keeping its capabilities; it runs every command as uid/gid
         process.put("user", Map.of("uid", 0, "gid", 0));
         process.put("args", List.of(INIT_PATH));
         process.put("env", List.of("PATH=" + GvisorSandbox.DEFAULT_PATH));
@@ -53,7 +51,8 @@ public final class Bundle {
         if (builtin) mounts.add(mount("/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")));
         for (SandboxConfig.EmptyDir e : c.emptyDirs()) {
             List<String> opts = new ArrayList<>(List.of("nosuid", "nodev", "mode=1777"));
-            if (e.sizeLimitBytes() > 0) opts.add("size=" + e.sizeLimitBytes());
+            long size = e.sizeLimitBytes() > 0 ? e.sizeLimitBytes() : c.ephemeralStorageBytes();
+            if (size > 0) opts.add("size=" + size);
             if (e.readOnly()) opts.add("ro");
             mounts.add(mount(e.mountPath(), "tmpfs", "tmpfs", opts));
         }
@@ -63,7 +62,7 @@ public final class Bundle {
         linux.put("namespaces", List.of(Map.of("type", "pid"), Map.of("type", "ipc"), Map.of("type", "uts"),
                 Map.of("type", "mount"), Map.of("type", "network")));
         Map<String, Object> resources = new LinkedHashMap<>();
-        if (c.memoryLimitBytes() > 0) resources.put("memory", Map.of("limit", hostMemoryLimit(c.memoryLimitBytes())));
+        if (c.memoryLimitBytes() > 0) resources.put("memory", Map.of("limit", hostMemoryLimit(c)));
         if (c.cpuMillis() > 0) {
             long period = 100_000;
             resources.put("cpu", Map.of("quota", c.cpuMillis() * period / 1000, "period", period));
@@ -76,9 +75,15 @@ public final class Bundle {
         return spec;
     }
 
-    /** The sandbox's limit plus room for gVisor's sentry and the in-memory root overlay. */
-    public static long hostMemoryLimit(long limit) {
-        return limit + Math.max(64L << 20, limit / 4);
+    /**
+     * The host memory cgroup's limit: the sandbox's memory limit, plus its root overlay (a tmpfs of the
+     * storage limit, whose pages are charged to this cgroup), plus room for gVisor's own memory. Inside,
+     * RLIMIT_AS stops one process at the memory limit and the shim's watchdog stops the sum of them, so
+     * this cgroup limit (which kills the whole sandbox) is only the last safety net.
+     */
+    public static long hostMemoryLimit(SandboxConfig c) {
+        long limit = c.memoryLimitBytes();
+        return limit + Math.max(64L << 20, limit / 4) + c.ephemeralStorageBytes();
     }
 
     private static Map<String, Object> mount(String dest, String type, String source, List<String> options) {

@@ -9,11 +9,8 @@ import dev.agentbox.runtime.RuntimeFailure.Kind;
 import dev.agentbox.runtime.SandboxConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,25 +19,36 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running gVisor sandbox whose data plane is the init agent's channel. */
+/**
+ * A running gVisor sandbox whose data plane is the init agent's channel (through its shim).
+ *
+ * <p>Output flow control: the agent sends at most {@link Wire#WINDOW} bytes of a request's output before
+ * the host grants more ({@code CREDIT}), and the host grants only what the request's consumer has taken.
+ * The channel's reader thread only queues a chunk; the thread that made the request takes it, hands it to
+ * its listener (a client socket, which may be slow), and then grants credit. A slow reader therefore
+ * pauses only its own command (its writes to stdout block), never the channel or other requests.
+ */
 public final class GvisorSandbox implements RunningSandbox {
     private static final Logger log = LoggerFactory.getLogger(GvisorSandbox.class);
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final long DEFAULT_READ_LIMIT = 64L * 1024 * 1024;
     /** How long past an exec's own timeout the host waits for the agent before giving up. */
     private static final Duration AGENT_GRACE = Duration.ofSeconds(30);
+    /** Credit is returned in steps of this size (or when the consumer has caught up). */
+    private static final int CREDIT_STEP = 64 * 1024;
 
     private final SandboxConfig config;
-    private final Process process;
     private final AgentChannel channel;
     private final Path logFile;
     private final Runnable destroyer;
     private final String workingDir;
+    private final long capabilityMask;
     private final Files files = new Files();
     private volatile Integer mainExit;
     private volatile boolean mainStarted;
@@ -52,17 +60,13 @@ public final class GvisorSandbox implements RunningSandbox {
         dev.agentbox.runtime.CheckpointInfo checkpoint(GvisorSandbox sandbox, Path imageDir, boolean leaveRunning) throws RuntimeFailure;
     }
 
-    public GvisorSandbox(SandboxConfig config, Process process, AgentChannel channel, Path logFile, Runnable destroyer) {
-        this(config, process, channel, logFile, destroyer, null);
-    }
-
-    public GvisorSandbox(SandboxConfig config, Process process, AgentChannel channel, Path logFile, Runnable destroyer, Checkpointer checkpointer) {
+    public GvisorSandbox(SandboxConfig config, AgentChannel channel, Path logFile, Runnable destroyer, Checkpointer checkpointer) {
         this.checkpointer = checkpointer;
         this.config = config;
-        this.process = process;
         this.channel = channel;
         this.logFile = logFile;
         this.destroyer = destroyer;
+        this.capabilityMask = Capabilities.mask(config.capabilities());
         String wd = config.workingDir();
         this.workingDir = wd == null || wd.isBlank() ? "/" : wd;
     }
@@ -75,10 +79,6 @@ public final class GvisorSandbox implements RunningSandbox {
     @Override
     public SandboxConfig config() {
         return config;
-    }
-
-    public Process process() {
-        return process;
     }
 
     public AgentChannel channel() {
@@ -119,10 +119,12 @@ public final class GvisorSandbox implements RunningSandbox {
 
     @Override
     public void onSnapshotRequest(java.util.function.Consumer<String> listener) {
-        channel.onEvent(e -> listener.accept(e.startsWith("snapshot") ? e.substring(8).strip() : e));
+        channel.onEvent(e -> {
+            if (e.startsWith("snapshot")) listener.accept(e.substring(8).strip());
+        });
     }
 
-    /** Starts the pod's main process; its output goes to {@link #logFile()}. */
+    /** Starts the pod's main process; the shim writes its output to {@link #logFile()}. */
     public void startMain() throws RuntimeFailure {
         if (config.command().isEmpty()) return;
         byte[] payload = new Wire.Out()
@@ -131,6 +133,7 @@ public final class GvisorSandbox implements RunningSandbox {
                 .str(workingDir)
                 .u32(config.uid())
                 .u32(config.gid())
+                .u64(capabilityMask)
                 .toBytes();
         mainStarted = true;
         try {
@@ -140,62 +143,51 @@ public final class GvisorSandbox implements RunningSandbox {
         }
     }
 
-    /** A restored sandbox: its main process (request {@code id} of the checkpointed channel) goes on writing to this log. */
-    public void adoptMain(int id) throws RuntimeFailure {
+    /**
+     * A re-attached or restored sandbox: its main process is request {@code id} of the channel it was
+     * started on (0: none); the shim says whether it already ended.
+     */
+    public void adoptMain(int id, boolean exited, int status) {
         if (id == 0) return;
         mainStarted = true;
         mainRequestId = id;
-        channel.adopt(id, mainHandler());
+        if (exited) mainExit = status;
+        else channel.adopt(id, mainHandler());
     }
 
-    private AgentChannel.Handler mainHandler() throws RuntimeFailure {
-        OutputStream logOut;
-        try {
-            logOut = java.nio.file.Files.newOutputStream(logFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new RuntimeFailure(Kind.FAILED, "cannot open log " + logFile + ": " + e.getMessage(), e);
-        }
+    /** The main process's output goes to the log through the shim; only its end comes here. */
+    private AgentChannel.Handler mainHandler() {
         return new AgentChannel.Handler() {
-                @Override
-                public boolean onFrame(int type, byte[] p) {
-                    try {
-                        switch (type) {
-                            case Wire.R_OUT, Wire.R_ERR -> {
-                                logOut.write(p);
-                                logOut.flush();
-                                return false;
-                            }
-                            case Wire.R_EXIT -> {
-                                mainExit = new Wire.In(p).i32();
-                                log.info("sandbox {}: main process exited with {}", id(), mainExit);
-                            }
-                            case Wire.R_FAIL -> {
-                                Wire.In in = new Wire.In(p);
-                                in.u32();
-                                String msg = in.str();
-                                logOut.write(("agentbox: cannot start main process: " + msg + "\n").getBytes(StandardCharsets.UTF_8));
-                                mainExit = 127;
-                            }
-                            default -> {
-                                return false;
-                            }
-                        }
-                        logOut.close();
-                    } catch (IOException e) {
-                        log.warn("sandbox {}: cannot write log", id(), e);
+            @Override
+            public boolean onFrame(int type, byte[] p) {
+                switch (type) {
+                    case Wire.R_EXIT -> {
+                        mainExit = new Wire.In(p).i32();
+                        log.info("sandbox {}: main process exited with {}", id(), mainExit);
+                        return true;
                     }
-                    return true;
+                    case Wire.R_FAIL -> {
+                        mainExit = 127;
+                        log.info("sandbox {}: main process could not start: {}", id(), failMessage(p));
+                        return true;
+                    }
+                    default -> {
+                        return false;
+                    }
                 }
+            }
 
-                @Override
-                public void onClosed(String reason) {
-                    try {
-                        logOut.close();
-                    } catch (IOException ignored) {
-                        // nothing to do
-                    }
-                }
-            };
+            @Override
+            public void onClosed(String reason) {
+                // the sandbox is gone; isAlive() says so
+            }
+        };
+    }
+
+    private static String failMessage(byte[] p) {
+        Wire.In in = new Wire.In(p);
+        in.u32();
+        return in.str();
     }
 
     @Override
@@ -214,11 +206,12 @@ public final class GvisorSandbox implements RunningSandbox {
                 .str(cwd)
                 .u32(config.uid())
                 .u32(config.gid())
+                .u64(capabilityMask)
                 .u32(timeoutMs)
                 .u8(request.stdin() == null ? 0 : 1)
                 .bytes(request.stdin() == null ? new byte[0] : request.stdin())
                 .toBytes();
-        ExecCall call = new ExecCall(request.maxOutputBytes(), listener);
+        ExecCall call = new ExecCall();
         long start = System.nanoTime();
         int reqId;
         try {
@@ -226,22 +219,47 @@ public final class GvisorSandbox implements RunningSandbox {
         } catch (IOException e) {
             throw gone(e);
         }
+        Capped out = new Capped(request.maxOutputBytes());
+        Capped err = new Capped(request.maxOutputBytes());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs + AGENT_GRACE.toMillis());
+        int owed = 0;
         try {
-            call.result.get(timeoutMs + AGENT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            while (true) {
+                long left = deadline - System.nanoTime();
+                Object ev = left <= 0 ? null : call.events.poll(left, TimeUnit.NANOSECONDS);
+                if (ev == null) {
+                    kill(reqId);
+                    throw new RuntimeFailure(Kind.FAILED, "sandbox " + id() + ": the agent did not report the end of " + request.argv().get(0) + " in time");
+                }
+                if (ev instanceof Chunk c) {
+                    byte[] pass = (c.stdout ? out : err).add(c.bytes);
+                    if (listener != null && pass != null) {
+                        if (c.stdout) listener.onStdout(pass);
+                        else listener.onStderr(pass);
+                    }
+                    owed += c.bytes.length;
+                    if (owed >= CREDIT_STEP || call.events.isEmpty()) {
+                        call.credited(owed);
+                        channel.credit(reqId, owed);
+                        owed = 0;
+                    }
+                } else if (ev instanceof Exit x) {
+                    return new ExecResult(x.code, out.bytes(), err.bytes(), out.truncated, err.truncated, x.timedOut,
+                            Duration.ofNanos(System.nanoTime() - start), x.oomKilled);
+                } else if (ev instanceof NotStarted f) {
+                    throw f.toRuntimeFailure(request.argv().get(0), config.maxProcesses());
+                } else if (ev instanceof Closed c) {
+                    throw gone(new IOException(c.reason));
+                }
+            }
         } catch (InterruptedException e) {
             kill(reqId);
             Thread.currentThread().interrupt();
             throw new RuntimeFailure(Kind.FAILED, "exec interrupted", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof CommandNotStarted failed) throw failed.toRuntimeFailure(request.argv().get(0), config.maxProcesses());
-            throw gone(e.getCause());
-        } catch (TimeoutException e) {
-            kill(reqId);
-            throw new RuntimeFailure(Kind.FAILED, "sandbox " + id() + ": the agent did not report the end of " + request.argv().get(0) + " in time");
         }
-        return call.toResult(Duration.ofNanos(System.nanoTime() - start));
     }
 
+    /** Cancels a request: the agent kills every process it started. */
     private void kill(int reqId) {
         try {
             channel.write(Wire.T_SIGNAL, 0, new Wire.Out().u32(reqId).u32(9).toBytes());
@@ -250,22 +268,22 @@ public final class GvisorSandbox implements RunningSandbox {
         }
     }
 
-    /** The agent is alive but could not start the command (fork or pipe failed inside the sandbox). */
-    private static final class CommandNotStarted extends IOException {
-        private static final int EAGAIN = 11;
-        private final long errno;
+    private record Chunk(boolean stdout, byte[] bytes) {}
 
-        CommandNotStarted(long errno, String message) {
-            super(message);
-            this.errno = errno;
-        }
+    private record Exit(int code, boolean timedOut, boolean oomKilled) {}
+
+    private record Closed(String reason) {}
+
+    /** The agent is alive but could not start the command (fork or pipe failed inside the sandbox). */
+    private record NotStarted(long errno, String message) {
+        private static final int EAGAIN = 11;
 
         RuntimeFailure toRuntimeFailure(String command, int maxProcesses) {
             String hint = errno == EAGAIN
                     ? "; the sandbox is at its process limit (" + (maxProcesses > 0 ? maxProcesses : "default") + " processes): stop background processes"
                       + " or delete the sandbox (raise the limit with the agentbox.dev/max-processes annotation)"
                     : "";
-            return new RuntimeFailure(errno == EAGAIN ? Kind.LIMIT : kindOf(errno), "cannot start " + command + ": " + getMessage() + hint);
+            return new RuntimeFailure(errno == EAGAIN ? Kind.LIMIT : kindOf(errno), "cannot start " + command + ": " + message + hint);
         }
     }
 
@@ -273,60 +291,52 @@ public final class GvisorSandbox implements RunningSandbox {
         return new RuntimeFailure(Kind.FAILED, "sandbox " + id() + " is not running (" + (cause == null ? channel.closedReason() : cause.getMessage()) + ")", cause);
     }
 
-    /** Collects one command's output, capped, while always draining. */
+    /**
+     * The frames of one command, queued for the thread that waits for it. The queue is bounded by the
+     * window: more output than was granted is a protocol violation that breaks the channel.
+     */
     private static final class ExecCall implements AgentChannel.Handler {
-        final CompletableFuture<Void> result = new CompletableFuture<>();
-        final Capped out, err;
-        final OutputListener listener;
-        int exitCode;
-        boolean timedOut;
+        final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        private long received;
+        private volatile long credited;
 
-        ExecCall(long max, OutputListener listener) {
-            this.listener = listener;
-            this.out = new Capped(max);
-            this.err = new Capped(max);
+        void credited(int bytes) {
+            credited += bytes;
         }
 
         @Override
         public boolean onFrame(int type, byte[] p) {
             switch (type) {
-                case Wire.R_OUT -> {
-                    byte[] pass = out.add(p);
-                    if (listener != null && pass != null) listener.onStdout(pass);
-                    return false;
-                }
-                case Wire.R_ERR -> {
-                    byte[] pass = err.add(p);
-                    if (listener != null && pass != null) listener.onStderr(pass);
+                case Wire.R_OUT, Wire.R_ERR -> {
+                    received += p.length;
+                    if (received - credited > 2L * Wire.WINDOW) {
+                        throw new AgentChannel.HandlerViolation("the agent sent " + (received - credited) + " bytes of output past its window of " + Wire.WINDOW);
+                    }
+                    events.add(new Chunk(type == Wire.R_OUT, p));
                     return false;
                 }
                 case Wire.R_EXIT -> {
                     Wire.In in = new Wire.In(p);
-                    exitCode = in.i32();
+                    int code = in.i32();
                     in.u8();
-                    timedOut = in.u8() != 0;
-                    result.complete(null);
+                    boolean timedOut = in.u8() != 0;
+                    boolean oom = in.hasMore() && in.u8() != 0;
+                    events.add(new Exit(code, timedOut, oom));
                     return true;
                 }
                 case Wire.R_FAIL -> {
                     Wire.In in = new Wire.In(p);
                     long errno = in.u32();
-                    result.completeExceptionally(new CommandNotStarted(errno, in.str()));
+                    events.add(new NotStarted(errno, in.str()));
                     return true;
                 }
-                default -> {
-                    return false;
-                }
+                default -> throw new AgentChannel.HandlerViolation("unexpected frame type " + type + " for a command");
             }
         }
 
         @Override
         public void onClosed(String reason) {
-            result.completeExceptionally(new IOException(reason));
-        }
-
-        ExecResult toResult(Duration d) {
-            return new ExecResult(exitCode, out.bytes(), err.bytes(), out.truncated, err.truncated, timedOut, d);
+            events.add(new Closed(reason));
         }
     }
 
@@ -342,7 +352,7 @@ public final class GvisorSandbox implements RunningSandbox {
         }
 
         /** Returns what a listener should get from this chunk (null: nothing). */
-        synchronized byte[] add(byte[] chunk) {
+        byte[] add(byte[] chunk) {
             long room = max - seen;
             seen += chunk.length;
             if (truncated) return null;
@@ -361,14 +371,22 @@ public final class GvisorSandbox implements RunningSandbox {
             return pass;
         }
 
-        synchronized byte[] bytes() {
+        byte[] bytes() {
             return buf.toByteArray();
         }
     }
 
     @Override
     public boolean isAlive() {
-        return process.isAlive() && channel.isOpen();
+        return channel.isOpen();
+    }
+
+    @Override
+    public String failure() {
+        if (channel.isOpen()) return null;
+        if (channel.broken() != null) return channel.broken();
+        if (channel.runscExit() != null) return "the sandbox's processes exited (runsc exited with " + channel.runscExit() + ")";
+        return channel.closedReason();
     }
 
     @Override
@@ -413,18 +431,54 @@ public final class GvisorSandbox implements RunningSandbox {
         if (errno == ENOENT) return Kind.NOT_FOUND;
         return switch ((int) errno) {
             case 1, 13, 17, 20, 21, 22, 27, 30, 36, 39 -> Kind.INVALID; // EPERM EACCES EEXIST ENOTDIR EISDIR EINVAL EFBIG EROFS ENAMETOOLONG ENOTEMPTY
+            case 28 -> Kind.LIMIT; // ENOSPC: the sandbox's storage limit
             default -> Kind.FAILED;
         };
     }
 
     private byte[] fileCall(int type, byte[] payload, String what) throws RuntimeFailure {
-        AgentChannel.Frame f = await(channel.call(type, payload), Duration.ofMinutes(2), what);
+        return fileCall(type, payload, what, 0);
+    }
+
+    /**
+     * A file request. Its answer is one OK or FAIL, preceded (read, list) by DATA chunks, collected here up
+     * to {@code maxData} bytes (more is a protocol violation).
+     */
+    private byte[] fileCall(int type, byte[] payload, String what, long maxData) throws RuntimeFailure {
+        CompletableFuture<AgentChannel.Frame> done = new CompletableFuture<>();
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        AgentChannel.Handler h = new AgentChannel.Handler() {
+            @Override
+            public boolean onFrame(int t, byte[] p) {
+                if (t == Wire.R_DATA) {
+                    if (data.size() + (long) p.length > maxData) {
+                        throw new AgentChannel.HandlerViolation("the agent sent more than the " + maxData + " bytes asked for by " + what);
+                    }
+                    data.writeBytes(p);
+                    return false;
+                }
+                done.complete(new AgentChannel.Frame(t, p));
+                return true;
+            }
+
+            @Override
+            public void onClosed(String reason) {
+                done.completeExceptionally(new IOException("sandbox agent gone: " + reason));
+            }
+        };
+        try {
+            channel.send(type, payload, h);
+        } catch (IOException e) {
+            throw gone(e);
+        }
+        AgentChannel.Frame f = await(done, Duration.ofMinutes(2), what);
         if (f.type() == Wire.R_FAIL) {
             Wire.In in = new Wire.In(f.payload());
             long errno = in.u32();
             throw new RuntimeFailure(kindOf(errno), in.str());
         }
-        return f.payload();
+        if (f.type() != Wire.R_OK) throw new RuntimeFailure(Kind.FAILED, "sandbox " + id() + ": unexpected answer " + f.type() + " to " + what);
+        return maxData > 0 ? data.toByteArray() : f.payload();
     }
 
     private static FileEntry entry(Wire.In in, String dir) {
@@ -455,16 +509,20 @@ public final class GvisorSandbox implements RunningSandbox {
         @Override
         public byte[] read(String path, long maxBytes) throws RuntimeFailure {
             String p = PathRules.resolve(path, workingDir);
-            return fileCall(Wire.T_READ, new Wire.Out().str(p).u64(maxBytes <= 0 ? DEFAULT_READ_LIMIT : maxBytes).toBytes(), "read " + p);
+            long max = maxBytes <= 0 ? DEFAULT_READ_LIMIT : maxBytes;
+            return fileCall(Wire.T_READ, new Wire.Out().str(p).u64(max).toBytes(), "read " + p, max);
         }
 
         @Override
         public List<FileEntry> list(String path) throws RuntimeFailure {
             String p = PathRules.resolve(path, workingDir);
-            Wire.In in = new Wire.In(fileCall(Wire.T_LIST, new Wire.Out().str(p).toBytes(), "list " + p));
-            long n = in.u32();
+            byte[] chunks = fileCall(Wire.T_LIST, new Wire.Out().str(p).toBytes(), "list " + p, 256L << 20);
+            Wire.In in = new Wire.In(chunks);
             List<FileEntry> out = new ArrayList<>();
-            for (long i = 0; i < n; i++) out.add(entry(in, p));
+            while (in.hasMore()) {
+                long n = in.u32();
+                for (long i = 0; i < n; i++) out.add(entry(in, p));
+            }
             out.sort(Comparator.comparing(FileEntry::name));
             return out;
         }
