@@ -304,13 +304,17 @@ static void child_exec(char **argv, char **envp) {
     _exit(saw_eacces ? 126 : 127);
 }
 
-/* Gives the child exactly the capabilities in `caps` (a root command) or none (any other uid). */
-static int child_caps(uint32_t uid, uint64_t caps) {
+/* Before setuid: the bounding set becomes `caps` (needs CAP_SETPCAP, which the agent has). */
+static int child_bounding(uint64_t caps) {
     for (int c = 0; c <= 63; c++) {
         if (caps & (1ull << c)) continue;
         if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL) return -1;
     }
-    if (uid != 0) return 0; /* setuid to a non-root uid clears the effective and permitted sets */
+    return 0;
+}
+
+/* After setuid to root: exactly `caps` (setuid to any other uid has already cleared them all). */
+static int child_caps(uint64_t caps) {
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2];
     memset(d, 0, sizeof d);
@@ -378,9 +382,9 @@ static void spawn(uint32_t id, rd_t *r, int is_main) {
         prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         if (setgroups(2, groups)) { child_fail("setgroups", NULL, errno); _exit(126); }
         if (setresgid(gid, gid, gid)) { child_fail("setgid", NULL, errno); _exit(126); }
-        if (child_caps(uid, caps)) { child_fail("capabilities", NULL, errno); _exit(126); }
+        if (child_bounding(caps)) { child_fail("capabilities", NULL, errno); _exit(126); }
         if (setresuid(uid, uid, uid)) { child_fail("setuid", NULL, errno); _exit(126); }
-        if (uid == 0 && child_caps(0, caps)) { child_fail("capabilities", NULL, errno); _exit(126); }
+        if (uid == 0 && child_caps(caps)) { child_fail("capabilities", NULL, errno); _exit(126); }
         if (cwd[0] && chdir(cwd)) { child_fail("cannot change directory to", cwd, errno); _exit(126); }
         child_exec(argv, envp);
         _exit(127);
@@ -480,11 +484,12 @@ static uint32_t proc_tag(const char *pid, long long *rss) {
 }
 
 /* Kills every process of a request: its session, and every process carrying its tag (which also finds
- * those that left the session). Repeats until a pass finds none, so a fork bomb cannot outrun it. */
-static int kill_tree(pid_t leader, uint32_t tag) {
-    if (leader > 1) kill(-leader, SIGKILL);
+ * those that left the session). Repeats until a pass finds none, so a fork bomb cannot outrun it.
+ * With dry_run, only counts them. */
+static int find_tree(pid_t leader, uint32_t tag, int dry_run) {
+    if (leader > 1 && !dry_run) kill(-leader, SIGKILL);
     int total = 0;
-    for (int round = 0; round < 64; round++) {
+    for (int round = 0; round < (dry_run ? 1 : 64); round++) {
         DIR *d = opendir("/proc");
         if (!d) break;
         int found = 0;
@@ -498,7 +503,7 @@ static int kill_tree(pid_t leader, uint32_t tag) {
             if (proc_stat(de->d_name, &state, &session)) continue;
             if (state == 'Z' || state == 'X') continue;
             if ((leader > 1 && session == leader) || (tag && proc_tag(de->d_name, NULL) == tag)) {
-                kill((pid_t)pid, SIGKILL);
+                if (!dry_run) kill((pid_t)pid, SIGKILL);
                 found++;
             }
         }
@@ -509,9 +514,31 @@ static int kill_tree(pid_t leader, uint32_t tag) {
     return total;
 }
 
+static int kill_tree(pid_t leader, uint32_t tag) { return find_tree(leader, tag, 0); }
+
+/* The session is used only while its leader is not reaped (after that its pid may be reused). */
 static void cancel_proc(proc_t *p) {
     p->timed_out = 1;
-    kill_tree(p->pid, tag_of(p->id));
+    kill_tree(p->exited ? 0 : p->pid, tag_of(p->id));
+}
+
+/* A command's timeout bounds every process it started, also those it left running in the background
+ * (a fork bomb's orphans included): such groups linger here until their command's deadline. */
+#define MAX_LINGER 1024
+typedef struct { uint32_t tag; pid_t leader; int64_t deadline_ms; } linger_t;
+static linger_t lingering[MAX_LINGER];
+static int n_lingering;
+
+static void linger(proc_t *p) {
+    if (p->is_main || !p->deadline_ms || p->timed_out) return;
+    if (find_tree(0, tag_of(p->id), 1) == 0) return;
+    if (n_lingering == MAX_LINGER) { /* full: end the one due first */
+        int first = 0;
+        for (int i = 1; i < n_lingering; i++) if (lingering[i].deadline_ms < lingering[first].deadline_ms) first = i;
+        kill_tree(lingering[first].leader, lingering[first].tag);
+        lingering[first] = lingering[--n_lingering];
+    }
+    lingering[n_lingering++] = (linger_t){tag_of(p->id), 0, p->deadline_ms};
 }
 
 /* Out of memory (the shim saw the sandbox over its limit): kill the request whose processes hold the
@@ -541,13 +568,17 @@ static void oom_kill(void) {
     closedir(d);
     int best = -1;
     for (int i = 0; i < n; i++) if (best < 0 || sums[i] > sums[best]) best = i;
-    if (best < 0) return;
+    if (best < 0 || sums[best] < (16ll << 20)) {
+        /* the memory is not in processes (files in a memory-backed volume): killing would not free it */
+        send_event("oom-not-killed largest-group-rss=%lld", best < 0 ? 0 : sums[best]);
+        return;
+    }
     uint32_t tag = tags[best];
     proc_t *owner = NULL;
     for (int i = 0; i < MAX_PROCS; i++)
         if (procs[i].used && tag_of(procs[i].id) == tag) owner = &procs[i];
     if (owner) { owner->oom_killed = 1; owner->timed_out = 1; }
-    int killed = kill_tree(owner ? owner->pid : 0, tag);
+    int killed = kill_tree(owner && !owner->exited ? owner->pid : 0, tag);
     send_event("oom-killed request=%u processes=%d rss=%lld", owner ? owner->id : (tag - TAG_BASE), killed, sums[best]);
 }
 
@@ -564,6 +595,7 @@ static void maybe_finish(proc_t *p) {
     b[5] = (uint8_t)(p->timed_out && !p->oom_killed);
     b[6] = (uint8_t)p->oom_killed;
     send_frame(RS_EXIT, p->id, b, 7);
+    linger(p);
     memset(p, 0, sizeof *p);
 }
 
@@ -1020,6 +1052,12 @@ int main(int argc, char **argv) {
             if (wait < 0 || c->deadline_ms - now < wait) wait = c->deadline_ms - now;
             owner[n] = NULL; kind[n] = 10 + i;
             pfds[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+        }
+        for (int i = 0; i < n_lingering; i++) {
+            if (now >= lingering[i].deadline_ms) {
+                kill_tree(lingering[i].leader, lingering[i].tag);
+                lingering[i--] = lingering[--n_lingering];
+            } else if (wait < 0 || lingering[i].deadline_ms - now < wait) wait = lingering[i].deadline_ms - now;
         }
         for (int i = 0; i < MAX_PROCS; i++) {
             proc_t *p = &procs[i];

@@ -81,6 +81,7 @@ public final class GvisorRuntime implements SandboxRuntime {
     private final Path shimDir;
     private final Path socketDir;
     private final Path storage;
+    private final Path emptySource;
     private final Options options;
     private final LocalImageStore images;
     private final Map<String, GvisorSandbox> sandboxes = new ConcurrentHashMap<>();
@@ -107,7 +108,9 @@ public final class GvisorRuntime implements SandboxRuntime {
         this.shimBinary = base.resolve("bin").resolve("agentbox-shim");
         this.shimDir = base.resolve("s");
         this.storage = base.resolve("storage");
+        this.emptySource = base.resolve("empty");
         try {
+            Files.createDirectories(emptySource);
             for (Path p : List.of(base, root, bundles, logs, agentDir, shimBinary.getParent(), shimDir, storage)) Files.createDirectories(p);
             for (Path p : List.of(base, shimDir, storage, logs)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
             install("agentbox-init", agentDir.resolve("init"));
@@ -232,7 +235,7 @@ public final class GvisorRuntime implements SandboxRuntime {
                 LocalImageStore.deleteTree(bundle);
                 Files.createDirectories(bundle);
                 json.writeValue(bundle.resolve("config.json").toFile(),
-                        Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir));
+                        Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir, emptySource));
                 if (imageDir == null) {
                     Files.deleteIfExists(logFile);
                     Files.deleteIfExists(Path.of(logFile + ".1"));
@@ -294,7 +297,7 @@ public final class GvisorRuntime implements SandboxRuntime {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             cmd.addAll(List.of("--storage-dir", dir.toString(), "--storage-bytes", Long.toString(config.ephemeralStorageBytes())));
-            overlay = "--overlay2=root:dir=" + dir;
+            overlay = "--overlay2=all:dir=" + dir; // all: disk emptyDirs (binds) get the same filestore
         }
         if (config.memoryLimitBytes() > 0) {
             cmd.addAll(List.of("--memcg", "agentbox/" + id, "--memory-limit", Long.toString(config.memoryLimitBytes())));

@@ -59,6 +59,15 @@ public record SandboxConfig(
         if (id == null || !id.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")) throw new IllegalArgumentException("id: invalid container id " + id);
     }
 
-    /** An in-memory volume mounted at {@code mountPath}; sizeLimitBytes 0 means no limit. */
-    public record EmptyDir(String name, String mountPath, long sizeLimitBytes, boolean readOnly) {}
+    /**
+     * A scratch volume mounted at {@code mountPath}. {@code memory} (Kubernetes' medium Memory): a tmpfs in
+     * the sandbox's memory, counted against its memory limit, of {@code sizeLimitBytes} (0: the memory limit).
+     * Otherwise (medium ""): part of the sandbox's ephemeral storage, sharing its limit with the root overlay
+     * (when the sandbox has no storage limit: a tmpfs of {@code sizeLimitBytes}, 0 meaning unbounded).
+     */
+    public record EmptyDir(String name, String mountPath, long sizeLimitBytes, boolean readOnly, boolean memory) {
+        public EmptyDir(String name, String mountPath, long sizeLimitBytes, boolean readOnly) {
+            this(name, mountPath, sizeLimitBytes, readOnly, false);
+        }
+    }
 }

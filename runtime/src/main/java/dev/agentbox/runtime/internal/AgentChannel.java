@@ -75,6 +75,7 @@ public final class AgentChannel implements AutoCloseable {
         }
         AgentChannel channel = new AgentChannel(name, socket);
         Thread.ofVirtual().name("agent-reader-" + name).start(channel::readLoop);
+        Thread.ofVirtual().name("agent-writer-" + name).start(channel::writeLoop);
         try {
             channel.write(Wire.S_HELLO, 0, new Wire.Out().u32(Wire.SHIM_PROTOCOL).toBytes());
             ShimInfo info = channel.hello.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -237,17 +238,63 @@ public final class AgentChannel implements AutoCloseable {
         }
     }
 
-    /** Sends a frame that gets no answer. */
+    /**
+     * Sends a frame that gets no answer. The bytes are written by the channel's writer thread, never by the
+     * caller: an interrupt of a thread blocked in a SocketChannel write closes the channel for everyone
+     * (ClosedByInterruptException), and callers (HTTP handlers) do get interrupted.
+     */
     public void write(int type, int id, byte[] payload) throws IOException {
         String reason = closedReason;
         if (reason != null) throw new IOException("agent channel closed: " + reason);
         ByteBuffer buf = ByteBuffer.allocate(9 + payload.length);
         buf.putInt(5 + payload.length).put((byte) type).putInt(id).put(payload).flip();
-        writeLock.lock();
+        Outgoing o = new Outgoing(buf, new CompletableFuture<>());
+        writeLock.lock(); // keeps frames in order, and out while quiesced
         try {
-            while (buf.hasRemaining()) socket.write(buf);
+            outgoing.add(o);
         } finally {
             writeLock.unlock();
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    o.done().get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the frame is queued: wait for it to be written, then keep the interrupt
+                } catch (ExecutionException e) {
+                    throw new IOException("agent channel closed: " + e.getCause().getMessage(), e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    private record Outgoing(ByteBuffer bytes, CompletableFuture<Void> done) {}
+
+    private final java.util.concurrent.LinkedBlockingQueue<Outgoing> outgoing = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    private void writeLoop() {
+        try {
+            while (true) {
+                Outgoing o = outgoing.take();
+                if (o.bytes() == null) break; // closing
+                try {
+                    while (o.bytes().hasRemaining()) socket.write(o.bytes());
+                    o.done().complete(null);
+                } catch (IOException e) {
+                    o.done().completeExceptionally(e);
+                    close("write to the shim failed: " + e);
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            IOException gone = new IOException(closedReason == null ? "closed" : closedReason);
+            for (Outgoing o; (o = outgoing.poll()) != null; ) if (o.done() != null) o.done().completeExceptionally(gone);
         }
     }
 
@@ -290,6 +337,7 @@ public final class AgentChannel implements AutoCloseable {
     }
 
     private void failAll() {
+        outgoing.add(new Outgoing(null, null)); // ends the writer
         for (Integer id : pending.keySet()) {
             Handler h = pending.remove(id);
             if (h != null) {

@@ -13,7 +13,12 @@ public final class Bundle {
 
     private Bundle() {}
 
-    public static Map<String, Object> spec(SandboxConfig c, Path rootfs, boolean builtin, Path agentDir) {
+    /**
+     * @param emptySource an empty host directory: disk emptyDirs of a sandbox with a storage limit are bind
+     *                    mounts of it, with the sandbox's overlay (--overlay2=all) on top, so their writes go
+     *                    to the same size-limited filestore as the root overlay's (never to this directory)
+     */
+    public static Map<String, Object> spec(SandboxConfig c, Path rootfs, boolean builtin, Path agentDir, Path emptySource) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("ociVersion", "1.0.2");
         int nproc = c.maxProcesses() > 0 ? c.maxProcesses() : SandboxConfig.DEFAULT_MAX_PROCESSES;
@@ -50,8 +55,12 @@ public final class Bundle {
         mounts.add(mount(INIT_PATH.substring(0, INIT_PATH.lastIndexOf('/')), "bind", agentDir.toString(), List.of("rbind", "ro", "nosuid", "nodev")));
         if (builtin) mounts.add(mount("/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")));
         for (SandboxConfig.EmptyDir e : c.emptyDirs()) {
+            if (!e.memory() && c.ephemeralStorageBytes() > 0) {
+                mounts.add(mount(e.mountPath(), "bind", emptySource.toString(), e.readOnly() ? List.of("rbind", "ro", "nosuid", "nodev") : List.of("rbind", "rw", "nosuid", "nodev")));
+                continue;
+            }
             List<String> opts = new ArrayList<>(List.of("nosuid", "nodev", "mode=1777"));
-            long size = e.sizeLimitBytes() > 0 ? e.sizeLimitBytes() : c.ephemeralStorageBytes();
+            long size = e.sizeLimitBytes() > 0 ? e.sizeLimitBytes() : e.memory() ? c.memoryLimitBytes() : 0;
             if (size > 0) opts.add("size=" + size);
             if (e.readOnly()) opts.add("ro");
             mounts.add(mount(e.mountPath(), "tmpfs", "tmpfs", opts));

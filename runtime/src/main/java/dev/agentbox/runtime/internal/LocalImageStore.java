@@ -46,7 +46,16 @@ public final class LocalImageStore implements ImageStore {
     private static final String COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
     private static final Pattern NAME = Pattern.compile(
             "(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?" + COMPONENT + "(?:/" + COMPONENT + ")*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?");
-    private static final int BUILTIN_VERSION = 1;
+    /**
+     * Each version of the built-in image has a directory of its own that is never deleted (a few KB): a
+     * sandbox started by an older agentboxd keeps running on it after an upgrade.
+     */
+    private static final int BUILTIN_VERSION = 2;
+    /**
+     * A file every rootfs gets in /tmp. gVisor mounts its own tmpfs at an empty /tmp, in memory and without
+     * a size limit; a non-empty /tmp stays part of the root overlay, within the sandbox's storage limit.
+     */
+    public static final String TMP_MARKER = "tmp/.agentbox-keep";
     /** Directories every rootfs gets, so that the bundle's mount points exist even on a read-only root. */
     private static final List<String> MOUNT_POINTS = List.of("proc", "sys", "dev", "tmp", ".agentbox");
 
@@ -67,7 +76,7 @@ public final class LocalImageStore implements ImageStore {
 
     /** The rootfs directory of an image, or NOT_FOUND with what to do. */
     public Path rootfs(String name) throws RuntimeFailure {
-        if (ImageStore.BUILTIN.equals(name) || name == null || name.isBlank()) return dir.resolve("builtin/rootfs");
+        if (ImageStore.BUILTIN.equals(name) || name == null || name.isBlank()) return dir.resolve("builtin-v" + BUILTIN_VERSION + "/rootfs");
         Path p = imageDir(name).resolve("rootfs");
         if (!Files.isDirectory(p)) throw notFound(name);
         return p;
@@ -133,6 +142,7 @@ public final class LocalImageStore implements ImageStore {
                 Path p = rootfs.resolve(m);
                 if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) Files.createDirectories(p);
             }
+            writeTmpMarker(rootfs);
             synchronized (lock) {
                 Path target = imageDir(name);
                 if (Files.exists(target)) {
@@ -399,7 +409,7 @@ public final class LocalImageStore implements ImageStore {
     // ---------- the built-in image ----------
 
     private void ensureBuiltin() throws IOException {
-        Path b = dir.resolve("builtin");
+        Path b = dir.resolve("builtin-v" + BUILTIN_VERSION);
         Path marker = b.resolve("version");
         if (Files.exists(marker) && Files.readString(marker).trim().equals(String.valueOf(BUILTIN_VERSION))) return;
         Path tmp = dir.resolve(".builtin-" + UUID.randomUUID());
@@ -409,6 +419,8 @@ public final class LocalImageStore implements ImageStore {
             Files.createDirectories(r.resolve(d));
         }
         mkdir(r.resolve("tmp"), "rwxrwxrwx");
+        Files.setAttribute(r.resolve("tmp"), "unix:mode", 01777); // sticky, as /tmp always is
+        writeTmpMarker(r);
         mkdir(r.resolve("root"), "rwx------");
         mkdir(r.resolve("home"), "rwxr-xr-x");
         mkdir(r.resolve("home/sandbox"), "rwxr-xr-x");
@@ -454,6 +466,15 @@ public final class LocalImageStore implements ImageStore {
             }
             Files.move(tmp, b, StandardCopyOption.ATOMIC_MOVE);
         }
+    }
+
+    /** See {@link #TMP_MARKER}; only where /tmp is a real directory of the rootfs (never through a link). */
+    private static void writeTmpMarker(Path rootfs) throws IOException {
+        Path tmp = rootfs.resolve("tmp");
+        if (!Files.isDirectory(tmp, LinkOption.NOFOLLOW_LINKS)) return;
+        Path f = rootfs.resolve(TMP_MARKER);
+        if (Files.exists(f, LinkOption.NOFOLLOW_LINKS)) return;
+        Files.writeString(f, "agentbox: keeps /tmp in the sandbox's root overlay, within its storage limit\n");
     }
 
     private static void mkdir(Path p, String perms) throws IOException {
