@@ -251,6 +251,8 @@ class CliTest {
         assertThat(help.code()).isZero();
         assertThat(help.out()).contains("serve", "apply", "get", "delete", "claim", "exec", "cp", "image", "quickstart");
         assertThat(runRaw(null, "exec", "--help").out()).contains("Exits with the command's exit code");
+        assertThat(runRaw(null, "mcp", "--help").out())
+                .contains("Authorization: Bearer <agentbox token>", "Agentbox-Namespace", "DNS rebinding", "--allowed-host", "--max-sessions");
     }
 
     @Test

@@ -114,13 +114,22 @@ public interface SandboxClient extends AutoCloseable {
         /** The state directory to read {@code endpoint} and {@code admin.token} from. */
         public Builder stateDir(Path dir) { this.home = dir; return this; }
 
-        public SandboxClient build() {
+        /**
+         * The agentboxd address {@link #build()} uses: the one set, else {@code AGENTBOX_URL}, else the state directory's
+         * {@code endpoint} file, else {@code http://127.0.0.1:7878}.
+         */
+        public URI resolveEndpoint() {
             URI ep = endpoint;
             if (ep == null && notBlank(env.get("AGENTBOX_URL"))) ep = URI.create(strip(env.get("AGENTBOX_URL")));
             if (ep == null) {
                 String fromFile = readIfExists(home.resolve("endpoint"));
                 ep = URI.create(fromFile != null ? strip(fromFile) : "http://127.0.0.1:7878");
             }
+            return ep;
+        }
+
+        public SandboxClient build() {
+            URI ep = resolveEndpoint();
             String tok = token;
             if (tok == null && notBlank(env.get("AGENTBOX_TOKEN"))) tok = env.get("AGENTBOX_TOKEN").trim();
             if (tok == null) tok = readIfExists(home.resolve("admin.token"));

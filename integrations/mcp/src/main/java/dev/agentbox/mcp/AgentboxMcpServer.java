@@ -8,15 +8,22 @@ import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
+import jakarta.servlet.DispatcherType;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.EnumSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BiFunction;
+import org.eclipse.jetty.ee11.servlet.FilterHolder;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
@@ -26,13 +33,14 @@ import org.slf4j.LoggerFactory;
  * An MCP server whose tools run code in agentbox sandboxes, over stdio or streamable HTTP.
  *
  * <pre>{@code
- * try (SandboxClient client = SandboxClient.fromEnvironment();
- *      AgentboxMcpServer server = AgentboxMcpServer.http(client, McpServerOptions.forPool("python-pool"), "127.0.0.1", 8765)) {
- *     server.awaitTermination();
+ * try (AgentboxMcpServer server = AgentboxMcpServer.http(URI.create("http://127.0.0.1:7878"),
+ *         McpServerOptions.forPool("python-pool"), McpHttpOptions.loopback(8765))) {
+ *     server.awaitTermination(); // clients send Authorization: Bearer <agentbox token>
  * }
  * }</pre>
  *
- * Closing the server releases every session's sandbox; the SandboxClient stays open (it is the caller's).
+ * Closing the server releases every session's sandbox; a SandboxClient given to {@link #stdio} stays open (it is the
+ * caller's).
  */
 public final class AgentboxMcpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AgentboxMcpServer.class);
@@ -46,15 +54,17 @@ public final class AgentboxMcpServer implements AutoCloseable {
             + "sandbox, claimed on the first call and kept between calls: write files, then run programs that use them. "
             + "A program that fails comes back with its exit code and stderr (isError true): read them and fix the code.";
 
-    private final SandboxSessions sessions;
+    private final SandboxSessions sessions; // stdio
+    private final HttpSessions httpSessions; // HTTP
     private final McpSyncServer mcp;
     private final Server jetty;
     private final URI endpoint;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean closed;
 
-    private AgentboxMcpServer(SandboxSessions sessions, McpSyncServer mcp, Server jetty, URI endpoint) {
+    private AgentboxMcpServer(SandboxSessions sessions, HttpSessions httpSessions, McpSyncServer mcp, Server jetty, URI endpoint) {
         this.sessions = sessions;
+        this.httpSessions = httpSessions;
         this.mcp = mcp;
         this.jetty = jetty;
         this.endpoint = endpoint;
@@ -91,7 +101,7 @@ public final class AgentboxMcpServer implements AutoCloseable {
                 .capabilities(ServerCapabilities.builder().tools(false).build())
                 .tools(new SandboxTools(sessions, options).specifications())
                 .build();
-        self[0] = new AgentboxMcpServer(sessions, mcp, null, null);
+        self[0] = new AgentboxMcpServer(sessions, null, mcp, null, null);
         Thread.ofVirtual().name("agentbox-mcp-stdin-eof").start(() -> {
             try {
                 eof.await();
@@ -106,40 +116,84 @@ public final class AgentboxMcpServer implements AutoCloseable {
     }
 
     /**
-     * Serves MCP over streamable HTTP at {@code http://host:port/mcp}. Port 0 picks a free port ({@link #endpoint()}).
-     * There is no authentication on this endpoint: bind it to a loopback address unless something in front checks callers.
+     * Serves MCP over streamable HTTP at {@code http://ADDRESS:PORT/mcp} ({@link #endpoint()}; port 0 picks a free one).
+     * The server holds no token of its own: every request must carry {@code Authorization: Bearer <agentbox token>}, the
+     * initialize request's token is checked with agentboxd, and the session then acts with that token, in the namespace
+     * named by the initialize request's {@value McpHttpOptions#NAMESPACE_HEADER} header (else
+     * {@link McpHttpOptions#defaultNamespace()}); later requests of the session must carry the same token. Requests whose
+     * Host or Origin is not the server's own (or allowed in {@code http}) are refused with 403, which stops DNS
+     * rebinding; at most {@link McpHttpOptions#maxSessions()} sessions are open at once, and one idle for
+     * {@link McpServerOptions#idleTimeout()} is closed and its sandbox released. Error answers are short JSON-RPC errors,
+     * never stack traces.
+     *
+     * @param agentboxd the agentboxd address each session's client talks to, e.g. {@code http://127.0.0.1:7878}
      */
-    public static AgentboxMcpServer http(SandboxClient client, McpServerOptions options, String host, int port) {
-        SandboxSessions sessions = new SandboxSessions(client, options.warmPool(), options.idleTimeout());
+    public static AgentboxMcpServer http(URI agentboxd, McpServerOptions options, McpHttpOptions http) {
+        return http(options, http, (token, namespace) -> SandboxClient.builder().endpoint(agentboxd).token(token).namespace(namespace).build());
+    }
+
+    static AgentboxMcpServer http(McpServerOptions options, McpHttpOptions http, BiFunction<String, String, SandboxClient> callerClients) {
+        HttpSessions sessions = new HttpSessions(http.maxSessions(), options.idleTimeout(), options.warmPool());
         var transport = HttpServletStreamableServerTransportProvider.builder()
                 .jsonMapper(McpJsonDefaults.getMapper())
                 .mcpEndpoint(HTTP_PATH)
+                .sessionSweepInterval(options.idleTimeout()) // the transport forgets a session about when HttpSessions closes it
                 .build();
         McpSyncServer mcp = McpServer.sync(transport)
                 .serverInfo(NAME, VERSION)
                 .instructions(INSTRUCTIONS)
                 .capabilities(ServerCapabilities.builder().tools(false).build())
-                .tools(new SandboxTools(sessions, options).specifications())
+                .tools(new SandboxTools(sessions::sandboxes, options).specifications())
                 .build();
-        Server jetty = new Server(new InetSocketAddress(host, port));
-        ServletContextHandler context = new ServletContextHandler();
-        context.setContextPath("/");
-        ServletHolder holder = new ServletHolder(transport);
-        holder.setAsyncSupported(true);
-        context.addServlet(holder, HTTP_PATH);
-        jetty.setHandler(context);
+        Server jetty = new Server();
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(config));
+        connector.setHost(http.bindAddress());
+        connector.setPort(http.port());
+        jetty.addConnector(connector);
+        jetty.setErrorHandler(new QuietErrorHandler());
         try {
+            connector.open(); // the port is known before the guard is built: Host and Origin checks name it
+            ServletContextHandler context = new ServletContextHandler();
+            context.setContextPath("/");
+            context.setErrorHandler(new QuietErrorHandler());
+            HttpGuard guard = new HttpGuard(http, connector.getLocalPort(), sessions, options.warmPool(), callerClients, McpJsonDefaults.getMapper());
+            context.addFilter(new FilterHolder(guard), "/*", EnumSet.of(DispatcherType.REQUEST));
+            ServletHolder holder = new ServletHolder(transport);
+            holder.setAsyncSupported(true);
+            context.addServlet(holder, HTTP_PATH);
+            jetty.setHandler(context);
             jetty.start();
         } catch (Exception e) {
+            try {
+                jetty.stop();
+                connector.close(); // opened above even when the server never started
+            } catch (Exception ignored) {
+                // nothing more to release
+            }
             mcp.close();
             sessions.close();
-            throw new IllegalStateException("cannot serve MCP on " + host + ":" + port + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot serve MCP on " + http.bindAddress() + ":" + http.port() + ": " + e.getMessage(), e);
         }
-        int actual = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
-        String h = host.contains(":") ? "[" + host + "]" : host;
+        int actual = connector.getLocalPort();
+        String h = http.bindAddress().contains(":") ? "[" + http.bindAddress() + "]" : http.bindAddress();
         URI endpoint = URI.create("http://" + h + ":" + actual + HTTP_PATH);
-        log.info("MCP server on {}, sandboxes from warm pool {}", endpoint, options.warmPool());
-        return new AgentboxMcpServer(sessions, mcp, jetty, endpoint);
+        if (!isLoopback(http.bindAddress())) {
+            log.warn("MCP server listens on {}, not on loopback: other machines can reach it, and their bearer tokens cross the network "
+                    + "in clear text (no TLS). Host names other than loopback and the bind address need --allowed-host", http.bindAddress());
+        }
+        log.info("MCP server on {} (at most {} sessions; sandboxes from warm pool {} in each caller's namespace)",
+                endpoint, http.maxSessions(), options.warmPool());
+        return new AgentboxMcpServer(null, sessions, mcp, jetty, endpoint);
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /** The streamable HTTP endpoint, or null for stdio. */
@@ -147,6 +201,7 @@ public final class AgentboxMcpServer implements AutoCloseable {
         return endpoint;
     }
 
+    /** The sessions' sandboxes of a stdio server (null over HTTP, where each session has its own caller's client). */
     public SandboxSessions sessions() {
         return sessions;
     }
@@ -170,7 +225,8 @@ public final class AgentboxMcpServer implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("closing the MCP server failed: {}", e.getMessage());
         }
-        sessions.close();
+        if (sessions != null) sessions.close();
+        if (httpSessions != null) httpSessions.close();
         terminated.countDown();
     }
 }

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +31,17 @@ import org.slf4j.LoggerFactory;
 public final class SandboxTools {
     private static final Logger log = LoggerFactory.getLogger(SandboxTools.class);
 
-    private final SandboxSessions sessions;
+    private final Function<String, SandboxSessions> sessionsById;
     private final McpServerOptions options;
 
+    /** Tools whose every session works with {@code sessions} (one client for all, as over stdio). */
     public SandboxTools(SandboxSessions sessions, McpServerOptions options) {
-        this.sessions = sessions;
+        this(id -> sessions, options);
+    }
+
+    /** Tools that find each MCP session's sandboxes (and so its client) by the session's id, as over HTTP. */
+    SandboxTools(Function<String, SandboxSessions> sessionsById, McpServerOptions options) {
+        this.sessionsById = sessionsById;
         this.options = options;
     }
 
@@ -110,7 +117,7 @@ public final class SandboxTools {
         String code = requiredString(request, "code");
         Duration timeout = timeout(request);
         CommandRequest command = CodeRunner.request(string(request, "language"), code, timeout);
-        return commandResult(sessions.with(sessionId(exchange), sb -> sb.commands().run(command)), timeout);
+        return commandResult(sessions(exchange).with(sessionId(exchange), sb -> sb.commands().run(command)), timeout);
     }
 
     private CallToolResult runCommand(McpSyncServerExchange exchange, CallToolRequest request) {
@@ -119,13 +126,13 @@ public final class SandboxTools {
         String workdir = string(request, "workdir");
         if (workdir != null && !workdir.isBlank()) command = command.withWorkingDir(workdir);
         CommandRequest c = command;
-        return commandResult(sessions.with(sessionId(exchange), sb -> sb.commands().run(c)), timeout);
+        return commandResult(sessions(exchange).with(sessionId(exchange), sb -> sb.commands().run(c)), timeout);
     }
 
     private CallToolResult writeFile(McpSyncServerExchange exchange, CallToolRequest request) {
         String path = requiredString(request, "path");
         String content = requiredString(request, "content");
-        sessions.with(sessionId(exchange), sb -> {
+        sessions(exchange).with(sessionId(exchange), sb -> {
             sb.files().write(path, content);
             return null;
         });
@@ -135,14 +142,14 @@ public final class SandboxTools {
 
     private CallToolResult readFile(McpSyncServerExchange exchange, CallToolRequest request) {
         String path = requiredString(request, "path");
-        String text = sessions.with(sessionId(exchange), sb -> sb.files().readString(path));
+        String text = sessions(exchange).with(sessionId(exchange), sb -> sb.files().readString(path));
         return CallToolResult.builder().addTextContent(text).isError(false).build();
     }
 
     private CallToolResult listFiles(McpSyncServerExchange exchange, CallToolRequest request) {
         String path = string(request, "path");
         String dir = path == null || path.isBlank() ? "." : path;
-        List<FileEntry> entries = sessions.with(sessionId(exchange), sb -> sb.files().list(dir));
+        List<FileEntry> entries = sessions(exchange).with(sessionId(exchange), sb -> sb.files().list(dir));
         StringBuilder b = new StringBuilder();
         for (FileEntry e : entries) {
             b.append(String.format("%-7s %10d  %s%n", e.type(), e.size(), e.name() + (e.isDirectory() ? "/" : "")));
@@ -153,7 +160,7 @@ public final class SandboxTools {
 
     private CallToolResult snapshot(McpSyncServerExchange exchange, CallToolRequest request) {
         try {
-            String name = sessions.with(sessionId(exchange), sb -> sb.snapshots().create().getMetadata().getName());
+            String name = sessions(exchange).with(sessionId(exchange), sb -> sb.snapshots().create().getMetadata().getName());
             return CallToolResult.builder().addTextContent("snapshot " + name + " is ready; restore it with restore {\"snapshot\": \""
                     + name + "\"}").isError(false).build();
         } catch (UnsupportedOperationException e) {
@@ -163,6 +170,7 @@ public final class SandboxTools {
 
     private CallToolResult restore(McpSyncServerExchange exchange, CallToolRequest request) {
         String snapshot = requiredString(request, "snapshot");
+        SandboxSessions sessions = sessions(exchange);
         if (sessions.client().resources().find(ResourceType.POD_SNAPSHOT, snapshot).isEmpty()) {
             return error("restore failed: there is no snapshot named \"" + snapshot + "\"; take one with the snapshot tool");
         }
@@ -189,6 +197,10 @@ public final class SandboxTools {
 
     static CallToolResult error(String message) {
         return CallToolResult.builder().addTextContent(message).isError(true).build();
+    }
+
+    private SandboxSessions sessions(McpSyncServerExchange exchange) {
+        return sessionsById.apply(sessionId(exchange));
     }
 
     private static String sessionId(McpSyncServerExchange exchange) {

@@ -13,6 +13,8 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpSchema.TextContent;
 import io.modelcontextprotocol.spec.McpSchema.Tool;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -42,10 +44,12 @@ class AgentboxMcpServerTest {
     @BeforeAll
     void start() {
         daemon = new RealAgentboxd("mcp-python");
-        httpServer = AgentboxMcpServer.http(daemon.client(), McpServerOptions.forPool(daemon.pool()), "127.0.0.1", 0);
+        httpServer = AgentboxMcpServer.http(URI.create(daemon.endpoint()), McpServerOptions.forPool(daemon.pool()), McpHttpOptions.loopback(0));
         String uri = httpServer.endpoint().toString();
         var transport = HttpClientStreamableHttpTransport.builder(uri.substring(0, uri.length() - AgentboxMcpServer.HTTP_PATH.length()))
-                .endpoint(AgentboxMcpServer.HTTP_PATH).build();
+                .endpoint(AgentboxMcpServer.HTTP_PATH)
+                .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + daemon.token()))
+                .build();
         http = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(90)).build();
         http.initialize();
     }
