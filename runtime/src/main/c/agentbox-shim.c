@@ -536,7 +536,7 @@ static void mem_event(void) {
 static void usage(void) {
     fprintf(stderr,
             "usage: agentbox-shim --id ID --socket PATH [--log PATH --log-max-bytes N] [--runsc-log PATH] [--shim-log PATH]\n"
-            "         [--storage-dir DIR --storage-bytes N] [--memcg PATH --memory-limit N] [--main-id N] [--restored] [--pid-file PATH]\n"
+            "         [--storage-dir DIR --storage-bytes N] [--memcg PATH --memory-limit N] [--main-id N] [--first-id N] [--restored] [--pid-file PATH]\n"
             "         -- RUNSC ARGS...\n"
             "Started by agentboxd, one per sandbox; not meant to be run by hand.\n");
     exit(2);
@@ -594,6 +594,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--memcg")) opt_memcg = argv[++i];
         else if (!strcmp(a, "--memory-limit")) opt_memory_limit = atoll(argv[++i]);
         else if (!strcmp(a, "--main-id")) opt_main_id = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--first-id")) last_request_id = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(a, "--restored")) opt_restored = 1;
         else if (!strcmp(a, "--pid-file")) opt_pid_file = argv[++i];
         else usage();

@@ -222,6 +222,8 @@ public final class GvisorRuntime implements SandboxRuntime {
             }
         }
         int mainId = meta.get("mainRequestId") instanceof Number n ? n.intValue() : 0;
+        // requests of the new channel must not reuse ids of requests that were in flight in the image
+        int firstId = meta.get("nextRequestId") instanceof Number n ? n.intValue() : 0;
         ReentrantLock lock = lockFor(id);
         lock.lock();
         try {
@@ -240,7 +242,7 @@ public final class GvisorRuntime implements SandboxRuntime {
                     Files.deleteIfExists(logFile);
                     Files.deleteIfExists(Path.of(logFile + ".1"));
                 }
-                Runsc.Result r = Runsc.run(shimCommand(config, bundle, logFile, imageDir, mainId), SHIM_START_TIMEOUT);
+                Runsc.Result r = Runsc.run(shimCommand(config, bundle, logFile, imageDir, mainId, firstId), SHIM_START_TIMEOUT);
                 if (r.code() != 0) {
                     throw new RuntimeFailure(Kind.FAILED, "the shim of sandbox " + id + " did not start (exit " + r.code() + "): " + r.err().strip());
                 }
@@ -286,7 +288,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         }
     }
 
-    private List<String> shimCommand(SandboxConfig config, Path bundle, Path logFile, Path imageDir, int mainId) throws IOException {
+    private List<String> shimCommand(SandboxConfig config, Path bundle, Path logFile, Path imageDir, int mainId, int firstId) throws IOException {
         String id = config.id();
         List<String> cmd = new ArrayList<>(List.of(shimBinary.toString(), "--id", id, "--socket", shimDir.resolve(id).toString(),
                 "--pid-file", pidFile(id).toString(), "--log", logFile.toString(), "--log-max-bytes", Long.toString(options.logMaxBytes()),
@@ -302,7 +304,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         if (config.memoryLimitBytes() > 0) {
             cmd.addAll(List.of("--memcg", "agentbox/" + id, "--memory-limit", Long.toString(config.memoryLimitBytes())));
         }
-        if (imageDir != null) cmd.addAll(List.of("--restored", "--main-id", Integer.toString(mainId)));
+        if (imageDir != null) cmd.addAll(List.of("--restored", "--main-id", Integer.toString(mainId), "--first-id", Integer.toString(firstId)));
         cmd.add("--");
         cmd.addAll(List.of(options.runsc(), "--root", root.toString(), "--network=none", overlay));
         if (imageDir == null) cmd.addAll(List.of("run", "--bundle", bundle.toString(), id));
@@ -319,7 +321,11 @@ public final class GvisorRuntime implements SandboxRuntime {
         try {
             GvisorSandbox existing = sandboxes.get(id);
             if (existing != null && existing.isAlive()) return existing;
-            if (!Files.exists(socket(id))) throw new RuntimeFailure(Kind.NOT_FOUND, "sandbox " + id + " is not running (no shim)");
+            if (!Files.exists(socket(id))) {
+                // a bundle without a shim: it was started, and its shim died (killed, or the host restarted)
+                if (Files.exists(bundles.resolve(id))) throw new RuntimeFailure(Kind.FAILED, "the sandbox's shim is gone (killed, or the host restarted)");
+                throw new RuntimeFailure(Kind.NOT_FOUND, "sandbox " + id + " is not running (no shim)");
+            }
             AgentChannel channel;
             try {
                 channel = AgentChannel.connect(id, socket(id), ATTACH_TIMEOUT);
@@ -414,6 +420,7 @@ public final class GvisorRuntime implements SandboxRuntime {
             meta.put("sourceId", id);
             meta.put("image", sb.config().image());
             meta.put("mainRequestId", sb.mainRequestId());
+            meta.put("nextRequestId", channel.lastId() + 1_000_000);
             meta.put("createdAt", java.time.Instant.now().toString());
             json.writeValue(tmp.resolve(CHECKPOINT_META).toFile(), meta);
             long size = 0;

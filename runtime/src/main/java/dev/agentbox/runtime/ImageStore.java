@@ -16,4 +16,25 @@ public interface ImageStore {
     void importImage(String name, Path source) throws RuntimeFailure;
 
     void remove(String name) throws RuntimeFailure;
+
+    /** What the image says about how to run it (its config's User, Env, WorkingDir, Entrypoint, Cmd). */
+    ImageConfig config(String name) throws RuntimeFailure;
+
+    /**
+     * An image's run configuration. {@code uid}/{@code gid} are its User resolved against its own
+     * /etc/passwd and /etc/group at import time (root when it names none, as Docker does).
+     */
+    record ImageConfig(int uid, int gid, java.util.List<String> env, String workingDir, java.util.List<String> entrypoint,
+                       java.util.List<String> cmd) {
+        public ImageConfig {
+            env = env == null ? java.util.List.of() : java.util.List.copyOf(env);
+            entrypoint = entrypoint == null ? java.util.List.of() : java.util.List.copyOf(entrypoint);
+            cmd = cmd == null ? java.util.List.of() : java.util.List.copyOf(cmd);
+        }
+
+        /** The built-in image: the unprivileged user {@code sandbox} (1000). */
+        public static final ImageConfig BUILTIN_CONFIG = new ImageConfig(1000, 1000, java.util.List.of(), null, java.util.List.of(), java.util.List.of());
+        /** An image without a config (a rootfs directory or plain tar): root, as Docker runs such images. */
+        public static final ImageConfig NONE = new ImageConfig(0, 0, java.util.List.of(), null, java.util.List.of(), java.util.List.of());
+    }
 }

@@ -36,6 +36,11 @@ public record SandboxConfig(
     /** What a root command gets when the pod says nothing: see {@code Capabilities.COMMAND_DEFAULT}. */
     public static final java.util.Set<String> DEFAULT_CAPABILITIES = dev.agentbox.runtime.internal.Capabilities.COMMAND_DEFAULT;
 
+    /** The canonical (Kubernetes) name of a capability: {@code CAP_} prefix and case ignored; "ALL", or null if unknown. */
+    public static String canonicalCapability(String name) {
+        return dev.agentbox.runtime.internal.Capabilities.canonical(name);
+    }
+
     /** Without a storage limit and with the default capabilities. */
     public SandboxConfig(String id, String image, List<String> command, Map<String, String> env, String workingDir,
                          long memoryLimitBytes, long cpuMillis, int maxProcesses, int uid, int gid, boolean readOnlyRootFilesystem,

@@ -205,10 +205,12 @@ public final class LocalImageStore implements ImageStore {
         applyLayer(source, "image tar " + source.getFileName(), outer); // same rule, so no write leaves outerDir
         List<String> layers = new ArrayList<>();
         ObjectMapper om = new ObjectMapper();
+        String configFile = null;
         if (outer.find("manifest.json") != null) {
             JsonNode m = om.readTree(outerFile(outer, "manifest.json").toFile());
             if (!m.isArray() || m.isEmpty()) throw new RuntimeFailure(Kind.INVALID, "manifest.json lists no image");
             for (JsonNode l : m.get(0).path("Layers")) layers.add(l.asText());
+            if (m.get(0).path("Config").isTextual()) configFile = m.get(0).path("Config").asText();
         } else {
             JsonNode index = om.readTree(outerFile(outer, "index.json").toFile());
             JsonNode desc = index.path("manifests").path(0);
@@ -224,11 +226,84 @@ public final class LocalImageStore implements ImageStore {
                 manifest = om.readTree(outerFile(outer, blob(pick.path("digest").asText())).toFile());
             }
             for (JsonNode l : manifest.path("layers")) layers.add(blob(l.path("digest").asText()));
+            if (manifest.path("config").path("digest").isTextual()) configFile = blob(manifest.path("config").path("digest").asText());
         }
         for (int i = 0; i < layers.size(); i++) {
             applyLayer(outerFile(outer, layers.get(i)), "layer " + (i + 1) + " (" + layers.get(i) + ")", root);
         }
+        if (configFile != null) {
+            JsonNode c = om.readTree(outerFile(outer, configFile).toFile()).path("config");
+            int[] ids = resolveUser(root, c.path("User").asText(""));
+            ImageConfig config = new ImageConfig(ids[0], ids[1], strings(c.path("Env")), c.path("WorkingDir").asText("").isEmpty() ? null : c.path("WorkingDir").asText(),
+                    strings(c.path("Entrypoint")), strings(c.path("Cmd")));
+            om.writeValue(tmp.resolve(CONFIG_FILE).toFile(), config);
+        }
         deleteTree(outerDir);
+    }
+
+    private static final String CONFIG_FILE = "image.json";
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        if (array.isArray()) array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    /**
+     * An image's User ({@code uid}, {@code uid:gid}, {@code name} or {@code name:group}) as numbers, names looked
+     * up in the image's own /etc/passwd and /etc/group (read beneath its root, never through a symlink).
+     */
+    static int[] resolveUser(SafeRoot root, String user) throws IOException, RuntimeFailure {
+        if (user == null || user.isBlank()) return new int[] {0, 0};
+        String[] parts = user.split(":", 2);
+        Integer uid = null, gid = null;
+        List<String[]> passwd = table(root, "etc/passwd");
+        if (parts[0].matches("\\d+")) uid = Integer.parseInt(parts[0]);
+        for (String[] row : passwd) {
+            if (row.length < 4) continue;
+            if (uid == null ? row[0].equals(parts[0]) : row[2].equals(String.valueOf(uid))) {
+                if (uid == null) uid = Integer.parseInt(row[2]);
+                if (row[3].matches("\\d+")) gid = Integer.parseInt(row[3]);
+                break;
+            }
+        }
+        if (uid == null) throw new RuntimeFailure(Kind.INVALID, "the image's User " + user + " is not in its /etc/passwd");
+        if (parts.length > 1) {
+            if (parts[1].matches("\\d+")) gid = Integer.parseInt(parts[1]);
+            else {
+                gid = null;
+                for (String[] row : table(root, "etc/group")) if (row.length >= 3 && row[0].equals(parts[1])) gid = Integer.parseInt(row[2]);
+                if (gid == null) throw new RuntimeFailure(Kind.INVALID, "the image's User " + user + " names a group that is not in its /etc/group");
+            }
+        }
+        return new int[] {uid, gid == null ? uid : gid};
+    }
+
+    private static List<String[]> table(SafeRoot root, String file) throws IOException {
+        List<String[]> rows = new ArrayList<>();
+        Path p;
+        try {
+            p = root.find(file);
+        } catch (SafeRoot.Refused e) {
+            return rows;
+        }
+        if (p == null || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.size(p) > (1 << 20)) return rows;
+        for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) rows.add(line.split(":", -1));
+        return rows;
+    }
+
+    @Override
+    public ImageConfig config(String name) throws RuntimeFailure {
+        if (isBuiltin(name)) return ImageConfig.BUILTIN_CONFIG;
+        Path dir = imageDir(name);
+        if (!Files.isDirectory(dir.resolve("rootfs"))) throw notFound(name);
+        Path f = dir.resolve(CONFIG_FILE);
+        if (!Files.exists(f)) return ImageConfig.NONE;
+        try {
+            return new ObjectMapper().readValue(f.toFile(), ImageConfig.class);
+        } catch (IOException e) {
+            throw new RuntimeFailure(Kind.FAILED, "image " + name + ": cannot read its config " + f + ": " + e.getMessage(), e);
+        }
     }
 
     private static String blob(String digest) throws RuntimeFailure {
