@@ -25,7 +25,7 @@ public abstract class AgentboxException extends RuntimeException {
         return switch (status) {
             case 400, 422 -> new InvalidException(message);
             case 401 -> new UnauthorizedException(message);
-            case 403 -> new ForbiddenException(message);
+            case 403 -> message != null && message.startsWith("exceeded quota: ") ? new QuotaExceededException(message) : new ForbiddenException(message);
             case 404 -> new NotFoundException(message);
             case 409 -> new ConflictException(message, "AlreadyExists".equals(reason));
             case 408, 504 -> new SandboxTimeoutException(message);

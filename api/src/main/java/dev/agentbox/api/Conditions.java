@@ -30,6 +30,8 @@ public final class Conditions {
     public static final String POD_RESTORED = "PodRestored";
     /** PodSnapshotManualTrigger: the checkpoint was taken (reason Complete) or not (reason Failed). */
     public static final String TRIGGERED = "Triggered";
+    /** SandboxWarmPool: a member could not be created (reason FailedCreate), as a ReplicaSet's condition. */
+    public static final String REPLICA_FAILURE = "ReplicaFailure";
 
     // upstream reasons
     public static final String REASON_DEPENDENCIES_READY = "DependenciesReady";
@@ -45,6 +47,10 @@ public final class Conditions {
     // snapshot reasons
     public static final String REASON_COMPLETE = "Complete";
     public static final String REASON_FAILED = "Failed";
+    /** A quota stopped agentboxd from creating what this object needs (the message names the quota). */
+    public static final String REASON_QUOTA_EXCEEDED = "QuotaExceeded";
+    /** ReplicaFailure: creating a member failed (the message says why). */
+    public static final String REASON_FAILED_CREATE = "FailedCreate";
     /** A restore was wanted but the sandbox started cold (message says why). */
     public static final String REASON_RESTORE_FAILED = "RestoreFailed";
 

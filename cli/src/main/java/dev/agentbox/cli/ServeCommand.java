@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
                 "It listens on 127.0.0.1, keeps its state (SQLite, tokens, images) in the state directory, writes the admin",
                 "token to STATE_DIR/admin.token (mode 0600) and its address to STATE_DIR/endpoint, where the other",
                 "commands and the SDK find them."},
-        footer = {"", "Examples:", "  agentbox serve", "  agentbox serve --port 9000 --state-dir /var/lib/agentbox"})
+        footer = {"", "Examples:", "  agentbox serve", "  agentbox serve --port 9000 --state-dir /var/lib/agentbox",
+                "  agentbox serve --config /etc/agentbox/config.yaml"})
 final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -28,9 +29,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--state-dir", paramLabel = "DIR", description = "state directory (default: $AGENTBOX_HOME, else ~/.agentbox)")
     Path stateDir;
 
+    @Option(names = "--config", paramLabel = "FILE", description = {"agentboxd's configuration file (quotas, ...; see docs/configuration.md)",
+            "(default: STATE_DIR/config.yaml when it exists, else built-in defaults)"})
+    Path configFile;
+
     @Override
     public Integer call() throws InterruptedException {
-        AgentboxdConfig config = new AgentboxdConfig(stateDir != null ? stateDir : AgentboxdConfig.defaultStateDir(), host, port);
+        AgentboxdConfig config = new AgentboxdConfig(stateDir != null ? stateDir : AgentboxdConfig.defaultStateDir(), host, port, configFile);
         Agentboxd daemon = Agentboxd.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "agentboxd-shutdown"));
         var out = spec.commandLine().getOut();

@@ -42,7 +42,7 @@ class SnapshotEndToEndTest {
         // examples/counter/snapshot-setup.yaml as shipped, with its storage path moved to a temporary directory
         Path setup = storage.resolve("snapshot-setup.yaml");
         Files.writeString(setup, Files.readString(REPO.resolve("examples/counter/snapshot-setup.yaml"))
-                .replace("path: /tmp/agentbox-snapshots", "path: " + storage.resolve("images")));
+                .replace("path: /var/lib/agentbox/snapshots", "path: " + storage.resolve("images")));
         Run applied = agentbox("apply", "-f", setup.toString());
         assertThat(applied.code()).as(applied.err()).isZero();
     }

@@ -8,16 +8,20 @@ import dev.agentbox.runtime.GvisorRuntime;
 import dev.agentbox.runtime.RunningSandbox;
 import dev.agentbox.runtime.SandboxRuntime;
 import dev.agentbox.server.auth.Tokens;
+import dev.agentbox.server.config.DaemonSettings;
 import dev.agentbox.server.controller.ClaimController;
 import dev.agentbox.server.controller.EventRouter;
+import dev.agentbox.server.controller.GarbageCollector;
 import dev.agentbox.server.controller.ObjectKey;
 import dev.agentbox.server.controller.PoolActivity;
 import dev.agentbox.server.controller.SandboxController;
 import dev.agentbox.server.controller.WarmPoolController;
 import dev.agentbox.server.controller.WorkQueue;
 import dev.agentbox.server.http.ApiServer;
+import dev.agentbox.server.quota.QuotaGuard;
 import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.sandbox.SandboxConfigs;
+import dev.agentbox.server.snapshot.SnapshotConfigController;
 import dev.agentbox.server.snapshot.SnapshotService;
 import dev.agentbox.server.snapshot.TriggerController;
 import dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger;
@@ -42,15 +46,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The local daemon: SQLite store, gVisor runtime, the three controllers and the HTTP API, wired
+ * The local daemon: SQLite store, gVisor runtime, the controllers and the HTTP API, wired
  * together. {@link #start} converges with what a previous process left behind: every runsc
  * container under the state directory is destroyed (its exec channel died with that process) and
- * every stored object is reconciled again, so ready sandboxes are replaced and no container leaks.
+ * every stored object is reconciled again, so ready sandboxes are replaced and no container leaks. Objects whose
+ * owners are gone are collected first (and every 30 s), and the store enforces the configuration file's quotas.
  */
 public final class Agentboxd implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agentboxd.class);
 
     private final AgentboxdConfig config;
+    private final DaemonSettings settings;
     private final Store store;
     private final Tokens tokens;
     private final SandboxRuntime runtime;
@@ -62,6 +68,8 @@ public final class Agentboxd implements AutoCloseable {
     private final AutoCloseable triggerSubscription;
     private final WorkQueue claimQueue;
     private final WorkQueue poolQueue;
+    private final WorkQueue snapshotConfigQueue;
+    private final GarbageCollector gc;
     private final EventRouter router;
     private final ApiServer api;
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("agentboxd-tick").factory());
@@ -71,6 +79,7 @@ public final class Agentboxd implements AutoCloseable {
 
     private Agentboxd(AgentboxdConfig config) throws IOException {
         this.config = config;
+        this.settings = config.readSettings(); // a bad config file fails here, before anything is touched
         Path dir = config.stateDir();
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
@@ -91,6 +100,7 @@ public final class Agentboxd implements AutoCloseable {
         }
         ObjectMapper mapper = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         this.store = new Store(dir.resolve("state.db"), mapper);
+        store.setGuard(new QuotaGuard(store, settings.quotas(), config.effectiveConfigFile()));
         this.tokens = new Tokens(dir, mapper);
         this.runtime = new GvisorRuntime(dir.resolve("runtime"));
         Clock clock = Clock.systemUTC();
@@ -112,9 +122,12 @@ public final class Agentboxd implements AutoCloseable {
             leftovers.forEach(runtime::destroy);
         }
         markRestarted(clock);
+        this.gc = new GarbageCollector(store);
+        int orphans = gc.collectOrphans(); // before any controller could start an orphan again
+        if (orphans > 0) log.info("deleted {} object(s) whose owners are gone", orphans);
         PoolActivity poolActivity = new PoolActivity(clock);
         ClaimController claims = new ClaimController(store, metrics, poolActivity, clock);
-        this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock);
+        this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock, settings.quotas().workloadSnapshotsPerSandbox());
         snapshots.recover();
         this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(), clock, snapshots), 8);
         this.triggerQueue = new WorkQueue(new TriggerController(store, live, snapshots, clock), 2);
@@ -125,16 +138,18 @@ public final class Agentboxd implements AutoCloseable {
         });
         store.list(PodSnapshotManualTrigger.class, null).forEach(t -> triggerQueue.enqueue(ObjectKey.of(t)));
         this.claimQueue = new WorkQueue(claims, 4);
-        this.poolQueue = new WorkQueue(new WarmPoolController(store, poolActivity), 2);
-        this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, claims);
+        this.poolQueue = new WorkQueue(new WarmPoolController(store, poolActivity, clock), 2);
+        this.snapshotConfigQueue = new WorkQueue(new SnapshotConfigController(store, snapshots.storage(), clock), 1);
+        this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, snapshotConfigQueue, claims, gc);
         router.resyncAll();
 
         api.start();
         this.endpoint = URI.create("http://" + config.host() + ":" + api.port());
-        Files.writeString(dir.resolve("endpoint"), endpoint + "\n");
+        AtomicFiles.writePrivate(dir.resolve("endpoint"), endpoint + "\n");
 
         ticker.scheduleWithFixedDelay(this::watchLiveSandboxes, 1, 1, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::resync, 30, 30, TimeUnit.SECONDS);
+        ticker.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::retention, 5, 5, TimeUnit.SECONDS);
         log.info("agentboxd listening on {} (state in {})", endpoint, dir);
     }
@@ -163,14 +178,18 @@ public final class Agentboxd implements AutoCloseable {
         }
     }
 
-    /** {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N]}; the CLI's {@code agentbox serve} is the usual way. */
+    /**
+     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE]}; the CLI's
+     * {@code agentbox serve} is the usual way.
+     */
     public static void main(String[] args) throws InterruptedException {
         AgentboxdConfig config = AgentboxdConfig.defaults();
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
-                case "--state-dir" -> config = new AgentboxdConfig(Path.of(args[i + 1]), config.host(), config.port());
+                case "--state-dir" -> config = new AgentboxdConfig(Path.of(args[i + 1]), config.host(), config.port(), config.configFile());
                 case "--port" -> config = config.withPort(Integer.parseInt(args[i + 1]));
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR and --port N");
+                case "--config" -> config = new AgentboxdConfig(config.stateDir(), config.host(), config.port(), Path.of(args[i + 1]));
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR, --port N and --config FILE");
             }
         }
         Agentboxd daemon = start(config);
@@ -184,6 +203,11 @@ public final class Agentboxd implements AutoCloseable {
 
     public AgentboxdConfig config() {
         return config;
+    }
+
+    /** The configuration file's settings in effect (defaults for what it leaves out). */
+    public DaemonSettings settings() {
+        return settings;
     }
 
     public String adminToken() {
@@ -252,6 +276,14 @@ public final class Agentboxd implements AutoCloseable {
         }
     }
 
+    private void collectGarbage() {
+        try {
+            gc.collectOrphans();
+        } catch (RuntimeException e) {
+            log.warn("garbage collection: {}", e.toString());
+        }
+    }
+
     private void resync() {
         try {
             router.resyncAll();
@@ -262,7 +294,7 @@ public final class Agentboxd implements AutoCloseable {
 
     /** True when no controller has work queued or running (tests use it to wait for quiescence). */
     public boolean idle() {
-        return sandboxQueue.idle() && claimQueue.idle() && poolQueue.idle() && triggerQueue.idle();
+        return sandboxQueue.idle() && claimQueue.idle() && poolQueue.idle() && triggerQueue.idle() && snapshotConfigQueue.idle();
     }
 
     @Override
@@ -281,6 +313,7 @@ public final class Agentboxd implements AutoCloseable {
         snapshots.close();
         claimQueue.close();
         poolQueue.close();
+        snapshotConfigQueue.close();
         sandboxQueue.close();
         runtime.close(); // destroys every sandbox this process started
         store.close();

@@ -1,15 +1,18 @@
 package dev.agentbox.server;
 
+import dev.agentbox.server.config.DaemonSettings;
 import java.nio.file.Path;
 
 /**
- * Where agentboxd keeps its state and where it listens.
+ * Where agentboxd keeps its state, where it listens, and which configuration file it reads.
  *
  * @param stateDir SQLite database, tokens, runtime state and images; {@code $AGENTBOX_HOME} or {@code ~/.agentbox}
  * @param host the address to bind; 127.0.0.1 unless you know why not
  * @param port the HTTP port; 0 picks a free one
+ * @param configFile the daemon's configuration file ({@link DaemonSettings}); null: {@code <stateDir>/config.yaml}
+ *        when it exists, else the defaults
  */
-public record AgentboxdConfig(Path stateDir, String host, int port) {
+public record AgentboxdConfig(Path stateDir, String host, int port, Path configFile) {
     public static final int DEFAULT_PORT = 7878;
 
     public AgentboxdConfig {
@@ -17,6 +20,12 @@ public record AgentboxdConfig(Path stateDir, String host, int port) {
         if (host == null || host.isBlank()) host = "127.0.0.1";
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port: must be 0..65535, got " + port);
         stateDir = stateDir.toAbsolutePath().normalize();
+        if (configFile != null) configFile = configFile.toAbsolutePath().normalize();
+    }
+
+    /** Reads {@code <stateDir>/config.yaml} when it exists. */
+    public AgentboxdConfig(Path stateDir, String host, int port) {
+        this(stateDir, host, port, null);
     }
 
     public static AgentboxdConfig defaults() {
@@ -29,6 +38,16 @@ public record AgentboxdConfig(Path stateDir, String host, int port) {
     }
 
     public AgentboxdConfig withPort(int newPort) {
-        return new AgentboxdConfig(stateDir, host, newPort);
+        return new AgentboxdConfig(stateDir, host, newPort, configFile);
+    }
+
+    /** The configuration file in effect: the given one, else {@code <stateDir>/config.yaml} (which may not exist). */
+    public Path effectiveConfigFile() {
+        return configFile != null ? configFile : stateDir.resolve(DaemonSettings.FILE_NAME);
+    }
+
+    /** Reads the configuration file (see {@link #configFile}). */
+    public DaemonSettings readSettings() {
+        return DaemonSettings.read(stateDir, configFile);
     }
 }

@@ -6,8 +6,10 @@ import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
+import dev.agentbox.api.snapshot.v1.PodSnapshotStorageConfig;
 import dev.agentbox.runtime.ImageStore;
 import dev.agentbox.server.sandbox.PodSpecCheck;
+import dev.agentbox.server.snapshot.SnapshotStorage;
 import dev.agentbox.server.store.Store;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -18,7 +20,9 @@ import java.util.List;
 /**
  * agentboxd's admission: pod templates must be runnable on one host (see {@link PodSpecCheck}),
  * images must exist, and a claim's warm pool and a pool's template must exist when applied, so that a
- * typo fails at apply time rather than leaving a claim pending forever.
+ * typo fails at apply time rather than leaving a claim pending forever. A snapshot storage path that exists
+ * must be safe (see {@link SnapshotStorage#checkSafe}). Quotas are not checked here but by the store itself,
+ * atomically with the write ({@link dev.agentbox.server.quota.QuotaGuard}).
  */
 public final class LocalAdmission implements Admission {
     private final Store store;
@@ -64,6 +68,16 @@ public final class LocalAdmission implements Admission {
                 if (pool != null && store.get(SandboxWarmPool.class, ns, pool).isEmpty()) {
                     errors.add(new FieldError("spec.warmPoolRef.name", "SandboxWarmPool " + pool + " not found in namespace " + ns
                             + "; apply the warm pool first (list them with `agentbox get warmpools -n " + ns + "`)"));
+                }
+            }
+            case PodSnapshotStorageConfig sc -> {
+                var cfg = sc.getSpec() == null ? null : sc.getSpec().getSnapshotStorageConfig();
+                if (cfg != null && cfg.getLocal() != null && cfg.getLocal().getPath() != null) {
+                    try {
+                        SnapshotStorage.checkConfiguredPath(cfg.getLocal().getPath());
+                    } catch (InvalidException e) {
+                        errors.addAll(e.errors());
+                    }
                 }
             }
             default -> { }

@@ -4,13 +4,12 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentbox.api.ConflictException;
 import dev.agentbox.api.InvalidException;
+import dev.agentbox.server.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -22,7 +21,8 @@ import java.util.Set;
 
 /**
  * Bearer tokens. The admin token is generated at first start into {@code admin.token} (0600);
- * scoped tokens live in {@code tokens.json} (0600) as SHA-256 hashes, never in clear.
+ * scoped tokens live in {@code tokens.json} (0600) as SHA-256 hashes, never in clear. Both are written with
+ * {@link AtomicFiles} (a crash leaves the old or the new file, never a torn one).
  */
 public final class Tokens {
     private static final String NAME_PATTERN = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
@@ -42,7 +42,7 @@ public final class Tokens {
         this.adminFile = stateDir.resolve("admin.token");
         this.scopedFile = stateDir.resolve("tokens.json");
         try {
-            if (!Files.exists(adminFile)) writePrivate(adminFile, newSecret("abx_admin_") + "\n");
+            if (!Files.exists(adminFile)) AtomicFiles.writePrivate(adminFile, newSecret("abx_admin_") + "\n");
             adminHash = sha256(Files.readString(adminFile).trim());
             scoped = Files.exists(scopedFile)
                     ? new ArrayList<>(mapper.readValue(scopedFile.toFile(), new TypeReference<List<Scoped>>() {}))
@@ -95,18 +95,10 @@ public final class Tokens {
 
     private void save() {
         try {
-            writePrivate(scopedFile, mapper.writeValueAsString(scoped));
+            AtomicFiles.writePrivate(scopedFile, mapper.writeValueAsString(scoped));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save " + scopedFile, e);
         }
-    }
-
-    private static void writePrivate(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, content);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private String newSecret(String prefix) {

@@ -4,6 +4,7 @@ import dev.agentbox.api.ConflictException;
 import dev.agentbox.api.Conditions;
 import dev.agentbox.api.Hashing;
 import dev.agentbox.api.Names;
+import dev.agentbox.api.QuotaExceededException;
 import dev.agentbox.api.agents.v1beta1.PodMetadata;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.agents.v1beta1.SandboxSpec;
@@ -40,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * Binds each SandboxClaim to a Sandbox: a ready warm-pool member when one is free (taken with an
  * optimistic-concurrency update, so two claims never get one sandbox), otherwise a new Sandbox named
  * after the claim (cold). The claim's Ready condition mirrors its Sandbox's; the lifecycle
- * (shutdownTime, shutdownPolicy, ttlSecondsAfterFinished) is applied here.
+ * (shutdownTime, shutdownPolicy, ttlSecondsAfterFinished) is applied here. A cold Sandbox the quotas refuse is
+ * not created: the claim stays Ready=False (reason QuotaExceeded, the message names the quota) and retries.
  */
 public final class ClaimController implements Controller {
     private static final Logger log = LoggerFactory.getLogger(ClaimController.class);
@@ -168,7 +170,12 @@ public final class ClaimController implements Controller {
             return Result.requeueAfter(Duration.ofSeconds(10));
         }
         if (existing.isEmpty()) {
-            store.create(cold);
+            try {
+                store.create(cold);
+            } catch (QuotaExceededException e) {
+                setReady(claim, false, Conditions.REASON_QUOTA_EXCEEDED, e.getMessage() + " (the claim retries)");
+                return Result.requeueAfter(Duration.ofSeconds(10));
+            }
             log.info("claim {}/{}: cold-created Sandbox {}", ns, claim.getMetadata().getName(), cold.getMetadata().getName());
         }
         recordBinding(claim, cold.getMetadata().getName(), false);

@@ -4,40 +4,45 @@ import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
+import dev.agentbox.api.snapshot.v1.PodSnapshotPolicy;
+import dev.agentbox.api.snapshot.v1.PodSnapshotStorageConfig;
 import dev.agentbox.server.store.Store;
 import dev.agentbox.server.store.StoreEvent;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns store changes into controller work (which keys to reconcile) and garbage-collects objects
- * whose owner was deleted (ownerReferences, as Kubernetes does). Runs outside the store's lock: events
- * are handed to one thread, so their order is kept.
+ * Turns store changes into controller work (which keys to reconcile) and hands deletions to the garbage
+ * collector (ownerReferences, as Kubernetes does). Runs outside the store's lock: events are handed to one
+ * thread, so their order is kept.
  */
 public final class EventRouter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventRouter.class);
-    private static final List<Class<? extends HasMetadata>> OWNED_KINDS = List.of(Sandbox.class, SandboxClaim.class);
-
     private final Store store;
     private final WorkQueue sandboxes;
     private final WorkQueue claims;
     private final WorkQueue pools;
+    private final WorkQueue snapshotConfigs;
     private final ClaimController claimController;
+    private final GarbageCollector gc;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("event-router").factory());
     private final AutoCloseable subscription;
 
-    public EventRouter(Store store, WorkQueue sandboxes, WorkQueue claims, WorkQueue pools, ClaimController claimController) {
+    /** {@code snapshotConfigs}: the {@link dev.agentbox.server.snapshot.SnapshotConfigController}'s queue (storage configs have namespace ""). */
+    public EventRouter(Store store, WorkQueue sandboxes, WorkQueue claims, WorkQueue pools, WorkQueue snapshotConfigs,
+                       ClaimController claimController, GarbageCollector gc) {
         this.store = store;
         this.sandboxes = sandboxes;
         this.claims = claims;
         this.pools = pools;
+        this.snapshotConfigs = snapshotConfigs;
         this.claimController = claimController;
+        this.gc = gc;
         this.subscription = store.watch(event -> {
             Instant at = Instant.now();
             if (event.object() instanceof SandboxClaim c && event.type() == StoreEvent.Type.ADDED) claimController.observeCreated(c, at);
@@ -50,6 +55,8 @@ public final class EventRouter implements AutoCloseable {
         store.list(Sandbox.class, null).forEach(s -> sandboxes.enqueue(ObjectKey.of(s)));
         store.list(SandboxClaim.class, null).forEach(c -> claims.enqueue(ObjectKey.of(c)));
         store.list(SandboxWarmPool.class, null).forEach(p -> pools.enqueue(ObjectKey.of(p)));
+        store.list(PodSnapshotStorageConfig.class, null).forEach(c -> snapshotConfigs.enqueue(new ObjectKey("", c.getMetadata().getName())));
+        store.list(PodSnapshotPolicy.class, null).forEach(p -> snapshotConfigs.enqueue(ObjectKey.of(p)));
     }
 
     private void route(StoreEvent event) {
@@ -76,25 +83,18 @@ public final class EventRouter implements AutoCloseable {
                 case SandboxTemplate t -> store.list(SandboxWarmPool.class, ns).stream()
                         .filter(p -> p.getSpec().getSandboxTemplateRef() != null && t.getMetadata().getName().equals(p.getSpec().getSandboxTemplateRef().getName()))
                         .forEach(p -> pools.enqueue(ObjectKey.of(p)));
+                case PodSnapshotStorageConfig c -> {
+                    snapshotConfigs.enqueue(new ObjectKey("", c.getMetadata().getName()));
+                    store.list(PodSnapshotPolicy.class, null).stream()
+                            .filter(p -> c.getMetadata().getName().equals(p.getSpec().getStorageConfigName()))
+                            .forEach(p -> snapshotConfigs.enqueue(ObjectKey.of(p)));
+                }
+                case PodSnapshotPolicy p -> snapshotConfigs.enqueue(ObjectKey.of(p));
                 default -> { }
             }
-            if (event.type() == StoreEvent.Type.DELETED) collectGarbage(o);
+            if (event.type() == StoreEvent.Type.DELETED) gc.ownerDeleted(o);
         } catch (RuntimeException e) {
             log.warn("routing {} {}: {}", event.type(), event.kind(), e.toString());
-        }
-    }
-
-    /** Deletes the objects this one owned; their own deletion events cascade further. */
-    private void collectGarbage(HasMetadata owner) {
-        String uid = owner.getMetadata().getUid();
-        String ns = owner.getMetadata().getNamespace();
-        for (Class<? extends HasMetadata> kind : OWNED_KINDS) {
-            for (HasMetadata child : store.list(kind, ns)) {
-                if (child.getMetadata().getOwnerReferences().stream().anyMatch(r -> uid.equals(r.getUid()))) {
-                    store.delete(kind, ns, child.getMetadata().getName());
-                    log.info("{} {}/{} deleted: its owner {} {} was deleted", child.getKind(), ns, child.getMetadata().getName(), owner.getKind(), owner.getMetadata().getName());
-                }
-            }
         }
     }
 

@@ -189,11 +189,11 @@ public final class SandboxController implements Controller {
         var suspended = snapshots.suspendSnapshot(sandbox).orElse(null);
         if (suspended != null) {
             try {
-                RunningSandbox r = runtime.restore(config, SnapshotService.imagePath(suspended));
+                RunningSandbox r = runtime.restore(config, snapshots.imageToRestore(sandbox, suspended));
                 store.delete(dev.agentbox.api.snapshot.v1.PodSnapshot.class, suspended.getMetadata().getNamespace(), suspended.getMetadata().getName());
                 setCondition(sandbox, Conditions.POD_RESTORED, true, SnapshotService.REASON_RESUMED, "resumed from podsnapshot " + suspended.getMetadata().getName());
                 return r;
-            } catch (RuntimeFailure e) {
+            } catch (RuntimeFailure | RuntimeException e) {
                 runtime.destroy(config.id());
                 log.warn("sandbox {}/{}: resume from {} failed: {}", sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName(), suspended.getMetadata().getName(), e.getMessage());
                 setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED,
@@ -208,7 +208,7 @@ public final class SandboxController implements Controller {
         }
         String name = choice.snapshot().getMetadata().getName();
         try {
-            RunningSandbox r = runtime.restore(config, SnapshotService.imagePath(choice.snapshot()));
+            RunningSandbox r = runtime.restore(config, snapshots.imageToRestore(sandbox, choice.snapshot()));
             snapshots.touch(choice.snapshot());
             setCondition(sandbox, Conditions.POD_RESTORED, true, SnapshotService.REASON_RESTORED, "restored from podsnapshot " + name);
             return r;

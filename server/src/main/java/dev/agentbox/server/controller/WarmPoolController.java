@@ -3,6 +3,7 @@ package dev.agentbox.server.controller;
 import dev.agentbox.api.Conditions;
 import dev.agentbox.api.Hashing;
 import dev.agentbox.api.Names;
+import dev.agentbox.api.QuotaExceededException;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.agents.v1beta1.SandboxSpec;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
@@ -12,6 +13,7 @@ import dev.agentbox.api.extensions.v1beta1.UpdateStrategyType;
 import dev.agentbox.server.store.Store;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,16 +28,30 @@ import org.slf4j.LoggerFactory;
  * an owner reference to the pool; a claim takes a member by removing both, and the pool refills.
  * On a template change, Recreate replaces members of the old template; OnReplenish keeps them and only
  * new members use the new template.
+ *
+ * <p>Members are created a few at a time, and each create first checks that the pool (this incarnation, by uid)
+ * still exists: a pool deleted while it fills stops at once instead of running its loop to the end (which used to
+ * create members after the garbage collector had already removed the pool's). A member the quotas refuse is not
+ * created; the pool's ReplicaFailure condition (reason FailedCreate) says why, as a ReplicaSet's does.
  */
 public final class WarmPoolController implements Controller {
     private static final Logger log = LoggerFactory.getLogger(WarmPoolController.class);
 
+    /** Members created per reconcile; the next batch follows at once (bounded work per pass, as a ReplicaSet's slow start). */
+    static final int CREATE_BATCH = 10;
+
     private final Store store;
     private final PoolActivity activity;
+    private final Clock clock;
 
     public WarmPoolController(Store store, PoolActivity activity) {
+        this(store, activity, Clock.systemUTC());
+    }
+
+    public WarmPoolController(Store store, PoolActivity activity, Clock clock) {
         this.store = store;
         this.activity = activity;
+        this.clock = clock;
     }
 
     @Override
@@ -69,7 +85,7 @@ public final class WarmPoolController implements Controller {
         List<Sandbox> members = new ArrayList<>(members(store, pool));
         if (template.isEmpty()) {
             log.warn("warm pool {}: SandboxTemplate {} not found; waiting for it", key, templateName);
-            writeStatus(pool, members);
+            writeStatus(pool, members, null);
             return Result.requeueAfter(Duration.ofSeconds(5));
         }
         String hash = Hashing.blueprintHash(template.get().getSpec());
@@ -85,13 +101,20 @@ public final class WarmPoolController implements Controller {
         int want = pool.getSpec().effectiveReplicas();
         Duration wait = members.size() < want ? activity.refillWait(pool.getMetadata().getUid()) : Duration.ZERO;
         if (!wait.isZero()) {
-            writeStatus(pool, members);
+            writeStatus(pool, members, null);
             return Result.requeueAfter(wait);
         }
-        for (int i = members.size(); i < want; i++) {
-            Sandbox created = store.create(newMember(pool, template.get(), hash));
-            members.add(created);
-            log.info("warm pool {}: created member {}", key, created.getMetadata().getName());
+        String createFailure = null;
+        for (int i = 0; i < CREATE_BATCH && members.size() < want; i++) {
+            if (!stillExists(pool)) return Result.DONE; // deleted meanwhile: what it made is the garbage collector's
+            try {
+                Sandbox created = store.create(newMember(pool, template.get(), hash));
+                members.add(created);
+                log.info("warm pool {}: created member {}", key, created.getMetadata().getName());
+            } catch (QuotaExceededException e) {
+                createFailure = e.getMessage();
+                break; // retried on the next change in the namespace or the periodic resync
+            }
         }
         if (members.size() > want) {
             // drop the ones least useful first: not ready, then newest
@@ -103,8 +126,13 @@ public final class WarmPoolController implements Controller {
                 log.info("warm pool {}: deleted surplus member {}", key, extra.getMetadata().getName());
             }
         }
-        writeStatus(pool, members);
-        return Result.DONE;
+        writeStatus(pool, members, createFailure);
+        return createFailure == null && members.size() < want ? Result.requeueAfter(Duration.ZERO) : Result.DONE;
+    }
+
+    private boolean stillExists(SandboxWarmPool pool) {
+        return store.get(SandboxWarmPool.class, pool.getMetadata().getNamespace(), pool.getMetadata().getName())
+                .map(p -> p.getMetadata().getUid().equals(pool.getMetadata().getUid())).orElse(false);
     }
 
     private Sandbox newMember(SandboxWarmPool pool, SandboxTemplate template, String hash) {
@@ -128,11 +156,20 @@ public final class WarmPoolController implements Controller {
         return s;
     }
 
-    private void writeStatus(SandboxWarmPool pool, List<Sandbox> members) {
+    /** Replicas, ready replicas, selector, and ReplicaFailure while {@code createFailure} (a member could not be created). */
+    private void writeStatus(SandboxWarmPool pool, List<Sandbox> members, String createFailure) {
         int ready = (int) members.stream().filter(Conditions::isReady).count();
         SandboxWarmPoolStatus status = new SandboxWarmPoolStatus(members.size(), ready,
-                Names.WARM_POOL_SANDBOX_LABEL + "=" + poolLabelValue(pool));
+                Names.WARM_POOL_SANDBOX_LABEL + "=" + poolLabelValue(pool), pool.getStatus() == null ? null : pool.getStatus().getConditions());
+        if (createFailure != null) {
+            Conditions.set(status, Conditions.of(Conditions.REPLICA_FAILURE, Conditions.TRUE, Conditions.REASON_FAILED_CREATE, createFailure,
+                    pool.getMetadata().getGeneration()), clock.instant());
+        } else if (members.size() >= pool.getSpec().effectiveReplicas()) {
+            Conditions.remove(status, Conditions.REPLICA_FAILURE);
+        }
+        if (status.getConditions() != null && status.getConditions().isEmpty()) status.setConditions(null);
         if (status.equals(pool.getStatus())) return;
+        if (createFailure != null) log.warn("warm pool {}/{}: cannot create a member: {}", pool.getMetadata().getNamespace(), pool.getMetadata().getName(), createFailure);
         pool.setStatus(status);
         pool.getMetadata().setResourceVersion(null);
         store.updateStatus(pool);

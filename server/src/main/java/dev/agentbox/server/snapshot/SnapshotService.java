@@ -2,7 +2,6 @@ package dev.agentbox.server.snapshot;
 
 import dev.agentbox.api.Conditions;
 import dev.agentbox.api.Hashing;
-import dev.agentbox.api.InvalidException;
 import dev.agentbox.api.Names;
 import dev.agentbox.api.agents.v1beta1.PodTemplate;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
@@ -12,12 +11,12 @@ import dev.agentbox.api.snapshot.v1.PodSnapshot;
 import dev.agentbox.api.snapshot.v1.PodSnapshotPolicy;
 import dev.agentbox.api.snapshot.v1.PodSnapshotSpec;
 import dev.agentbox.api.snapshot.v1.PodSnapshotStatus;
-import dev.agentbox.api.snapshot.v1.PodSnapshotStorageConfig;
 import dev.agentbox.api.snapshot.v1.SnapshotStorageStatus;
 import dev.agentbox.runtime.CheckpointInfo;
 import dev.agentbox.runtime.GvisorRuntime;
 import dev.agentbox.runtime.RunningSandbox;
 import dev.agentbox.runtime.RuntimeFailure;
+import dev.agentbox.server.config.DaemonSettings;
 import dev.agentbox.server.store.Store;
 import dev.agentbox.server.store.StoreEvent;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -39,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +52,10 @@ import org.slf4j.LoggerFactory;
  * and turns Ready only after the runtime renamed the complete image into place; the runtime writes into a
  * {@code .partial-*} directory first. After a crash, {@link #recover()} marks leftover Checkpointing snapshots
  * Failed, deletes their (partial) files and every {@code .partial-*} directory.
+ *
+ * <p>Paths: every image path is derived by {@link SnapshotStorage} (storage root, namespace, name) and checked
+ * beneath its root before a delete or a restore; a status never decides where files are. The workload trigger
+ * is rate-limited per sandbox (a token bucket, {@code quotas.workloadSnapshotsPerSandbox}).
  */
 public final class SnapshotService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SnapshotService.class);
@@ -64,19 +68,34 @@ public final class SnapshotService implements AutoCloseable {
     public static final String REASON_RESUMED = "Resumed";
 
     private final Store store;
-    private final Path defaultDir;
+    private final SnapshotStorage storage;
     private final Clock clock;
+    private final DaemonSettings.RateLimit workloadRate;
+    /** The workload trigger's token bucket of each sandbox (by uid), dropped with the Sandbox. */
+    private final Map<String, TokenBucket> workloadBuckets = new ConcurrentHashMap<>();
     private final AutoCloseable subscription;
 
+    /** With the default workload-trigger rate ({@link DaemonSettings#DEFAULTS}). */
     public SnapshotService(Store store, Path defaultDir, Clock clock) {
+        this(store, defaultDir, clock, DaemonSettings.DEFAULTS.quotas().workloadSnapshotsPerSandbox());
+    }
+
+    public SnapshotService(Store store, Path defaultDir, Clock clock, DaemonSettings.RateLimit workloadRate) {
         this.store = store;
-        this.defaultDir = defaultDir.toAbsolutePath().normalize();
+        this.storage = new SnapshotStorage(store, defaultDir);
         this.clock = clock;
+        this.workloadRate = workloadRate;
         this.subscription = store.watch(e -> {
             if (e.type() == StoreEvent.Type.DELETED && e.object() instanceof PodSnapshot ps) {
                 Thread.ofVirtual().start(() -> deleteFiles(ps));
             }
+            if (e.type() == StoreEvent.Type.DELETED && e.object() instanceof Sandbox sb) workloadBuckets.remove(sb.getMetadata().getUid());
         });
+    }
+
+    /** Where images go and the checks on those paths. */
+    public SnapshotStorage storage() {
+        return storage;
     }
 
     /** The content hash of a sandbox's pod spec (labels and annotations excluded): restores need an equal one. */
@@ -134,21 +153,6 @@ public final class SnapshotService implements AutoCloseable {
                 .filter(p -> p.getSpec() != null && selects(p.getSpec().getSelector(), labels)).toList();
     }
 
-    /** The local directory of a policy's storage config. */
-    public Path storageDir(PodSnapshotPolicy policy) {
-        if (policy == null) return defaultDir;
-        String name = policy.getSpec().getStorageConfigName();
-        PodSnapshotStorageConfig sc = store.get(PodSnapshotStorageConfig.class, "", name)
-                .orElseThrow(() -> new InvalidException("spec.storageConfigName", "PodSnapshotStorageConfig " + name
-                        + " (cluster-scoped) not found; create it with snapshotStorageConfig.local.path"));
-        var cfg = sc.getSpec() == null ? null : sc.getSpec().getSnapshotStorageConfig();
-        if (cfg == null || cfg.getLocal() == null || cfg.getLocal().getPath() == null) {
-            throw new InvalidException("snapshotStorageConfig", "PodSnapshotStorageConfig " + name
-                    + " has no local path; agentboxd stores snapshots on this host only (snapshotStorageConfig.local.path), gcs needs the operator on GKE");
-        }
-        return Path.of(cfg.getLocal().getPath()).toAbsolutePath().normalize();
-    }
-
     /**
      * Checkpoints a running sandbox and records it. The PodSnapshot exists (Ready=False, Checkpointing) while
      * the image is written and turns Ready only once the image is complete. On failure the object and any
@@ -157,7 +161,8 @@ public final class SnapshotService implements AutoCloseable {
     public PodSnapshot checkpoint(Sandbox sandbox, RunningSandbox running, PodSnapshotPolicy policy, boolean leaveRunning,
                                   Map<String, String> extraLabels) throws RuntimeFailure {
         String ns = sandbox.getMetadata().getNamespace();
-        Path dir = storageDir(policy).resolve(ns);
+        Path root = storage.root(policy);
+        storage.prepareNamespaceDir(root, ns); // before the PodSnapshot exists: a refused storage path leaves nothing behind
         PodSnapshot ps = new PodSnapshot();
         ObjectMeta meta = new ObjectMeta();
         meta.setNamespace(ns);
@@ -177,19 +182,16 @@ public final class SnapshotService implements AutoCloseable {
         status.setSourceSandbox(sandbox.getMetadata().getName());
         status.setSourcePod(sandbox.getMetadata().getName());
         status.setTemplateHash(templateHash(sandbox));
-        ps.setStatus(status);
-        PodSnapshot created = store.create(ps);
-        created.setStatus(status);
-        store.updateStatus(created);
+        PodSnapshot created = store.create(ps); // the store drops any status on create (quotas are checked here)
         String name = created.getMetadata().getName();
-        Path image = dir.resolve(name);
+        Path image = SnapshotStorage.imageDir(root, ns, name);
         status.setStorageStatus(new SnapshotStorageStatus(null, new LocalStorageStatus(image.toString())));
-        created.getMetadata().setResourceVersion(null);
+        created.setStatus(status);
         store.updateStatus(created);
         CheckpointInfo info;
         try {
-            Files.createDirectories(dir);
             info = running.checkpoint(image, leaveRunning);
+            Files.setPosixFilePermissions(image, SnapshotStorage.PRIVATE); // the runtime creates it with the default umask
         } catch (RuntimeFailure | IOException | RuntimeException e) {
             store.delete(PodSnapshot.class, ns, name); // the watch deletes any files
             if (e instanceof RuntimeFailure rf) throw rf;
@@ -264,7 +266,7 @@ public final class SnapshotService implements AutoCloseable {
         PodSnapshotPolicy policy = policiesFor(sandbox).stream().findFirst().orElse(null);
         PodSnapshotPolicy storagePolicy = policy;
         try {
-            storageDir(policy);
+            storage.root(policy);
         } catch (RuntimeException e) {
             storagePolicy = null;
         }
@@ -272,16 +274,28 @@ public final class SnapshotService implements AutoCloseable {
         return ps;
     }
 
-    public static Path imagePath(PodSnapshot ps) {
-        if (ps.getStatus() == null || ps.getStatus().getStorageStatus() == null || ps.getStatus().getStorageStatus().getLocal() == null) return null;
-        String p = ps.getStatus().getStorageStatus().getLocal().getObservedPath();
-        return p == null ? null : Path.of(p);
+    /**
+     * The image a sandbox may restore from: a snapshot of the sandbox's own namespace that agentboxd recorded Ready,
+     * at the path agentboxd derives for it, checked beneath its storage root. Refused (and logged) otherwise.
+     */
+    public Path imageToRestore(Sandbox sandbox, PodSnapshot ps) {
+        String ns = sandbox.getMetadata().getNamespace();
+        String name = ps.getMetadata().getName();
+        if (!ns.equals(ps.getMetadata().getNamespace())) {
+            log.warn("sandbox {}/{}: refused to restore podsnapshot {}/{} of another namespace", ns, sandbox.getMetadata().getName(), ps.getMetadata().getNamespace(), name);
+            throw new SnapshotRefusedException("podsnapshot " + ps.getMetadata().getNamespace() + "/" + name + " is of another namespace than sandbox " + ns + "/" + sandbox.getMetadata().getName());
+        }
+        if (!Conditions.isReady(ps)) throw new SnapshotRefusedException("podsnapshot " + ns + "/" + name + " is not Ready");
+        Path image = storage.checkedImage(ps);
+        if (image == null) throw new SnapshotRefusedException("the image of podsnapshot " + ns + "/" + name + " is missing");
+        return image;
     }
 
     /**
      * The workload trigger: a process in the sandbox ran {@code /.agentbox/init snapshot}. If a policy of type
      * workload selects the sandbox, a PodSnapshotManualTrigger (labelled {@code agentbox.dev/trigger=workload})
-     * is created for it and handled like a manual one; otherwise the request is logged and dropped.
+     * is created for it and handled like a manual one; otherwise the request is logged and dropped. Requests beyond
+     * the sandbox's rate ({@code quotas.workloadSnapshotsPerSandbox}) are dropped, and logged once per run.
      */
     public void workloadRequest(dev.agentbox.server.controller.ObjectKey key, String note) {
         Sandbox sandbox = store.get(Sandbox.class, key.namespace(), key.name()).orElse(null);
@@ -292,6 +306,14 @@ public final class SnapshotService implements AutoCloseable {
             log.warn("sandbox {} asked for a snapshot, but no PodSnapshotPolicy with triggerConfig.type workload selects it; ignored", key);
             return;
         }
+        TokenBucket bucket = workloadBuckets.computeIfAbsent(sandbox.getMetadata().getUid(),
+                uid -> new TokenBucket(workloadRate.burst(), Duration.ofSeconds(workloadRate.refillSeconds()), clock.instant()));
+        TokenBucket.Outcome outcome = bucket.take(clock.instant());
+        if (outcome == TokenBucket.Outcome.REFUSED_FIRST) {
+            log.warn("sandbox {} asks for snapshots faster than {} at once, then one every {} s; its requests are dropped until it slows down "
+                    + "(quotas.workloadSnapshotsPerSandbox in agentboxd's config)", key, workloadRate.burst(), workloadRate.refillSeconds());
+        }
+        if (outcome != TokenBucket.Outcome.TAKEN) return;
         var t = new dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger();
         ObjectMeta meta = new ObjectMeta();
         meta.setNamespace(key.namespace());
@@ -317,15 +339,21 @@ public final class SnapshotService implements AutoCloseable {
         });
     }
 
-    /** Deletes the image directory of a snapshot (only a directory named after it, so a bad path cannot reach elsewhere). */
+    /**
+     * Deletes the image directory of a snapshot: only the one agentboxd recorded, at the path it derives, resolved beneath
+     * its storage root ({@link SnapshotStorage#checkedImage}); anything else is refused and logged.
+     */
     public void deleteFiles(PodSnapshot ps) {
-        Path p = imagePath(ps);
-        if (p == null || !p.getFileName().toString().equals(ps.getMetadata().getName())) return;
+        String ns = ps.getMetadata().getNamespace();
+        String name = ps.getMetadata().getName();
+        if (SnapshotStorage.recordedImage(ps) == null) return; // agentboxd wrote no image for it
         try {
-            deleteTree(p);
-            log.info("podsnapshot {}/{}: deleted {}", ps.getMetadata().getNamespace(), ps.getMetadata().getName(), p);
-        } catch (IOException e) {
-            log.warn("podsnapshot {}: cannot delete {}: {}", ps.getMetadata().getName(), p, e.toString());
+            Path image = storage.checkedImage(ps);
+            if (image == null) return;
+            deleteTree(image);
+            log.info("podsnapshot {}/{}: deleted {}", ns, name, image);
+        } catch (IOException | RuntimeException e) {
+            log.warn("podsnapshot {}/{}: its files are not deleted: {}", ns, name, e.getMessage());
         }
     }
 
@@ -351,13 +379,12 @@ public final class SnapshotService implements AutoCloseable {
      * Partial image directories and images no PodSnapshot refers to are deleted.
      */
     public void recover() {
-        Set<Path> roots = new HashSet<>(List.of(defaultDir));
         Set<Path> referenced = new HashSet<>();
         for (PodSnapshot ps : store.list(PodSnapshot.class, null)) {
-            Path image = imagePath(ps);
-            if (image != null) {
-                referenced.add(image);
-                if (image.getParent() != null && image.getParent().getParent() != null) roots.add(image.getParent().getParent());
+            try {
+                if (SnapshotStorage.recordedImage(ps) != null) referenced.add(SnapshotStorage.imageDir(storage.rootOf(ps), ps.getMetadata().getNamespace(), ps.getMetadata().getName()));
+            } catch (RuntimeException e) {
+                log.warn("podsnapshot {}/{}: {}", ps.getMetadata().getNamespace(), ps.getMetadata().getName(), e.getMessage());
             }
             Condition ready = Conditions.get(ps.getStatus(), Conditions.READY).orElse(null);
             if (ready != null && REASON_CHECKPOINTING.equals(ready.getReason())) {
@@ -369,22 +396,17 @@ public final class SnapshotService implements AutoCloseable {
                 log.info("podsnapshot {}/{}: Failed (agentboxd stopped during its checkpoint)", ps.getMetadata().getNamespace(), ps.getMetadata().getName());
             }
         }
-        for (PodSnapshotPolicy p : store.list(PodSnapshotPolicy.class, null)) {
-            try {
-                roots.add(storageDir(p));
-            } catch (RuntimeException ignored) {
-                // no usable storage: nothing to clean there
-            }
-        }
-        for (Path root : roots) {
+        for (Path root : storage.knownRoots()) {
             if (!Files.isDirectory(root)) continue;
             try (Stream<Path> nss = Files.list(root)) {
-                for (Path nsDir : nss.filter(Files::isDirectory).toList()) {
+                // only real directories of agentboxd's layout: a symlink is never followed out of the root
+                for (Path nsDir : nss.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) {
                     try (Stream<Path> images = Files.list(nsDir)) {
                         for (Path img : images.toList()) {
                             String n = img.getFileName().toString();
                             boolean partial = n.startsWith(".partial-");
-                            boolean orphan = !referenced.contains(img) && Files.isRegularFile(img.resolve(GvisorRuntime.CHECKPOINT_META));
+                            boolean orphan = !referenced.contains(img) && Files.isDirectory(img, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                                    && Files.isRegularFile(img.resolve(GvisorRuntime.CHECKPOINT_META), java.nio.file.LinkOption.NOFOLLOW_LINKS);
                             if (partial || orphan) {
                                 deleteTree(img);
                                 log.info("deleted {} snapshot image {}", partial ? "partial" : "unreferenced", img);

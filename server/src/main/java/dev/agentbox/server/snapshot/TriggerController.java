@@ -1,6 +1,7 @@
 package dev.agentbox.server.snapshot;
 
 import dev.agentbox.api.Conditions;
+import dev.agentbox.api.QuotaExceededException;
 import dev.agentbox.api.agents.v1beta1.OperatingMode;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.snapshot.v1.PodSnapshot;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * PodSnapshotManualTrigger: checkpoints the target sandbox once (policy: the first PodSnapshotPolicy of the
  * namespace selecting it), creates the PodSnapshot, then resumes or stops the source per postCheckpoint.
  * The trigger ends with condition Triggered, reason Complete (status.snapshotCreated names the snapshot) or
- * Failed with a message. A trigger cut off by a crash is reported Failed on the next reconcile.
+ * Failed with a message (a snapshot over a quota: the quota's {@code exceeded quota: ...}). A trigger cut off by a
+ * crash is reported Failed on the next reconcile.
  */
 public final class TriggerController implements Controller {
     private static final Logger log = LoggerFactory.getLogger(TriggerController.class);
@@ -90,6 +92,8 @@ public final class TriggerController implements Controller {
             if (!resume) stopSource(sandbox);
             finish(trigger, ps.getMetadata().getName(), null);
             snapshots.enforceRetention();
+        } catch (QuotaExceededException e) {
+            finish(trigger, null, e.getMessage());
         } catch (RuntimeFailure | RuntimeException e) {
             log.warn("trigger {}: checkpoint of {} failed: {}", key, target, e.getMessage());
             finish(trigger, null, "checkpoint of sandbox " + target + " failed: " + e.getMessage());

@@ -34,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * (uid, resourceVersion from one global revision counter, generation bumped on spec changes,
  * optimistic concurrency on resourceVersion, status written separately from spec).
  *
+ * <p>Status belongs to agentboxd, as in Kubernetes: {@link #create} drops any status it is given and {@link #update}
+ * keeps the stored one; only {@link #updateStatus}, which the HTTP API never calls, writes it. Server code that
+ * creates an object with a status creates it first, then sets the status.
+ *
  * <p>All writes go through one connection under one lock, so a write and the event it emits are
  * ordered; listeners are called after commit, in revision order, on the writer's thread.
  */
@@ -45,7 +49,18 @@ public final class Store implements AutoCloseable {
     private final ObjectMapper mapper;
     private final List<Consumer<StoreEvent>> listeners = new CopyOnWriteArrayList<>();
     private final SecureRandom random = new SecureRandom();
+    private volatile WriteGuard guard = (namespace, object, create) -> { };
     private long revision;
+
+    /**
+     * Checked under the store's write lock before an object is created or its metadata and spec replaced (not on
+     * status writes), so a check and the write it allows are atomic: quotas cannot be overrun by concurrent requests.
+     * Throwing refuses the write and leaves the store unchanged.
+     */
+    @FunctionalInterface
+    public interface WriteGuard {
+        void check(String namespace, HasMetadata object, boolean create);
+    }
 
     public Store(Path file, ObjectMapper mapper) {
         this.mapper = mapper;
@@ -79,13 +94,22 @@ public final class Store implements AutoCloseable {
         return HasMetadata.getGroup(type) + "/" + HasMetadata.getPlural(type);
     }
 
+    /** Installs the guard every create and update passes (see {@link WriteGuard}). */
+    public void setGuard(WriteGuard guard) {
+        this.guard = java.util.Objects.requireNonNull(guard, "guard");
+    }
+
     public synchronized long revision() {
         return revision;
     }
 
-    /** Creates the object; fills uid, resourceVersion, generation, creationTimestamp, and a name from generateName. */
+    /**
+     * Creates the object; fills uid, resourceVersion, generation, creationTimestamp, and a name from generateName.
+     * Any status is dropped (set it afterwards with {@link #updateStatus}).
+     */
     public <T extends HasMetadata> T create(T object) {
         ObjectNode node = mapper.valueToTree(object);
+        node.remove("status");
         ObjectNode meta = node.with("metadata");
         String kind = kindKey(object.getClass());
         String ns = namespaceOf(object, text(meta, "namespace", "default"));
@@ -105,6 +129,7 @@ public final class Store implements AutoCloseable {
             if (find(kind, ns, name) != null) {
                 throw new ConflictException(object.getKind() + " " + ns + "/" + name + " already exists; delete it first or use `agentbox apply` to update it", true);
             }
+            guard.check(ns, object, true);
             long rev = revision + 1;
             String uid = UUID.randomUUID().toString();
             meta.put("uid", uid);
@@ -144,6 +169,7 @@ public final class Store implements AutoCloseable {
                 throw new ConflictException(object.getKind() + " " + ns + "/" + name + " was modified (resourceVersion "
                         + expected + " is stale, now " + actual + "); read it again and retry", false);
             }
+            if (!statusOnly) guard.check(ns, object, false);
             ObjectNode result;
             if (statusOnly) {
                 result = stored.deepCopy();
@@ -216,12 +242,61 @@ public final class Store implements AutoCloseable {
         return list(type, namespace, null);
     }
 
+    /** How many objects of a kind a namespace holds (null: all namespaces). */
+    public synchronized long count(Class<? extends HasMetadata> type, String namespace) {
+        String sql = namespace == null
+                ? "SELECT COUNT(*) FROM objects WHERE kind = ?"
+                : "SELECT COUNT(*) FROM objects WHERE kind = ? AND namespace = ?";
+        try (PreparedStatement ps = db.prepareStatement(sql)) {
+            ps.setString(1, kindKey(type));
+            if (namespace != null) ps.setString(2, namespace);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new SandboxFailedException("state database read failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Objects of a kind (in a namespace; null: all) that have ownerReferences: what the garbage collector looks at. */
+    public <T extends HasMetadata> List<T> listOwned(Class<T> type, String namespace) {
+        List<T> out = new ArrayList<>();
+        String sql = "SELECT json FROM objects WHERE kind = ? AND instr(json, '\"ownerReferences\"') > 0"
+                + (namespace == null ? "" : " AND namespace = ?") + " ORDER BY namespace, name";
+        synchronized (this) {
+            try (PreparedStatement ps = db.prepareStatement(sql)) {
+                ps.setString(1, kindKey(type));
+                if (namespace != null) ps.setString(2, namespace);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        T o = treeToValue((ObjectNode) mapper.readTree(rs.getString(1)), type);
+                        if (!o.getMetadata().getOwnerReferences().isEmpty()) out.add(o);
+                    }
+                }
+            } catch (SQLException | java.io.IOException e) {
+                throw new SandboxFailedException("state database read failed: " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
     /** Deletes the object; returns it as it was, or empty if it did not exist. */
     public <T extends HasMetadata> Optional<T> delete(Class<T> type, String namespace, String name) {
+        return delete(type, namespace, name, null);
+    }
+
+    /**
+     * Deletes the object only if its resourceVersion is still {@code resourceVersion} (null: any), as a Kubernetes
+     * delete precondition: a decision taken on what was read is not applied to an object changed since. Returns it as
+     * it was, or empty if it did not exist or was changed.
+     */
+    public <T extends HasMetadata> Optional<T> delete(Class<T> type, String namespace, String name, String resourceVersion) {
         String kind = kindKey(type);
         synchronized (this) {
             ObjectNode stored = find(kind, namespace, name);
             if (stored == null) return Optional.empty();
+            if (resourceVersion != null && !resourceVersion.equals(stored.path("metadata").path("resourceVersion").asText())) return Optional.empty();
             long rev = revision + 1;
             try (PreparedStatement ps = db.prepareStatement("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?")) {
                 ps.setString(1, kind);

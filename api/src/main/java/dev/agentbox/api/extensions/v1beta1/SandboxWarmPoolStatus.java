@@ -2,6 +2,9 @@ package dev.agentbox.api.extensions.v1beta1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.agentbox.api.HasConditions;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.List;
 import io.fabric8.kubernetes.model.annotation.LabelSelector;
 import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 import lombok.AllArgsConstructor;
@@ -10,15 +13,18 @@ import lombok.Getter;
 import lombok.NoArgsConstructor;
 import lombok.Setter;
 
-/** Observed state of a {@link SandboxWarmPool} (upstream {@code SandboxWarmPoolStatus}). */
+/**
+ * Observed state of a {@link SandboxWarmPool} (upstream {@code SandboxWarmPoolStatus}), plus agentbox's optional
+ * {@code conditions} (ReplicaFailure when a member cannot be created, e.g. over a quota).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"replicas", "readyReplicas", "selector"})
+@JsonPropertyOrder({"replicas", "readyReplicas", "selector", "conditions"})
 @Getter
 @Setter
 @EqualsAndHashCode
 @NoArgsConstructor
 @AllArgsConstructor
-public class SandboxWarmPoolStatus {
+public class SandboxWarmPoolStatus implements HasConditions {
     /** Members in the pool (ready or not). */
     @StatusReplicas
     private int replicas;
@@ -27,9 +33,15 @@ public class SandboxWarmPoolStatus {
     /** Label selector of the pool's members. */
     @LabelSelector
     private String selector;
+    /** agentbox: ReplicaFailure (reason FailedCreate) while a member cannot be created; absent otherwise. */
+    private List<Condition> conditions;
+
+    public SandboxWarmPoolStatus(int replicas, int readyReplicas, String selector) {
+        this(replicas, readyReplicas, selector, null);
+    }
 
     @Override
     public String toString() {
-        return "SandboxWarmPoolStatus{replicas=" + replicas + ", readyReplicas=" + readyReplicas + ", selector=" + selector + "}";
+        return "SandboxWarmPoolStatus{replicas=" + replicas + ", readyReplicas=" + readyReplicas + ", selector=" + selector + ", conditions=" + conditions + "}";
     }
 }

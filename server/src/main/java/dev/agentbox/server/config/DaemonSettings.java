@@ -1,0 +1,223 @@
+package dev.agentbox.server.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * agentboxd's configuration file: {@code <state-dir>/config.yaml} when present, or the file given with {@code --config}.
+ * Every field is optional; a missing one takes its value from {@link #DEFAULTS}, the one place defaults are written.
+ * Unknown fields and values of the wrong type are refused with their path (see {@link #parse}). docs/configuration.md
+ * shows the file with every field.
+ *
+ * <p>To add a section: add a record component here (a nested record with validation in its compact constructor) and
+ * its default value to {@link #DEFAULTS}.
+ *
+ * @param quotas what one namespace, and the daemon as a whole, may hold
+ */
+public record DaemonSettings(Quotas quotas) {
+    /** The file agentboxd reads from its state directory when no {@code --config} is given. */
+    public static final String FILE_NAME = "config.yaml";
+
+    /** Every default, in one place. */
+    public static final DaemonSettings DEFAULTS = new DaemonSettings(
+            new Quotas(
+                    new Limits(50, 20, 100, ByteSize.parse("50Gi")),
+                    new Limits(200, 100, 500, ByteSize.parse("200Gi")),
+                    new RateLimit(3, 60)));
+
+    public DaemonSettings {
+        Objects.requireNonNull(quotas, "quotas");
+    }
+
+    /**
+     * Quotas, as Kubernetes' ResourceQuota: a request that would go past one is refused with 403 {@code exceeded quota};
+     * what a controller would create past one is not created, and a condition on its owner says so.
+     *
+     * @param perNamespace limits of each namespace
+     * @param daemon limits of all namespaces together
+     * @param workloadSnapshotsPerSandbox how often code inside one sandbox may ask for a snapshot
+     *        ({@code /.agentbox/init snapshot}); requests beyond it are logged once and dropped
+     */
+    public record Quotas(Limits perNamespace, Limits daemon, RateLimit workloadSnapshotsPerSandbox) {
+        public Quotas {
+            Objects.requireNonNull(perNamespace, "perNamespace");
+            Objects.requireNonNull(daemon, "daemon");
+            Objects.requireNonNull(workloadSnapshotsPerSandbox, "workloadSnapshotsPerSandbox");
+        }
+    }
+
+    /**
+     * Limits of one scope (a namespace, or the daemon). 0 allows none.
+     *
+     * @param sandboxes Sandbox objects: running, warm-pool members, suspended or stopped
+     * @param warmPoolReplicas the sum of {@code spec.replicas} of the SandboxWarmPools
+     * @param snapshots PodSnapshot objects
+     * @param snapshotBytes the sum of the PodSnapshots' {@code status.sizeBytes}, a Kubernetes quantity ({@code 50Gi})
+     *        or a number of bytes; a checkpoint starts only while the total is under it (its size is known only after)
+     */
+    public record Limits(int sandboxes, int warmPoolReplicas, int snapshots, ByteSize snapshotBytes) {
+        public Limits {
+            if (sandboxes < 0) throw new IllegalArgumentException("sandboxes must be 0 or more, got " + sandboxes);
+            if (warmPoolReplicas < 0) throw new IllegalArgumentException("warmPoolReplicas must be 0 or more, got " + warmPoolReplicas);
+            if (snapshots < 0) throw new IllegalArgumentException("snapshots must be 0 or more, got " + snapshots);
+            Objects.requireNonNull(snapshotBytes, "snapshotBytes");
+        }
+    }
+
+    /**
+     * A token bucket: {@code burst} requests at once, then one more every {@code refillSeconds}.
+     *
+     * @param burst requests allowed at once (0: none at all)
+     * @param refillSeconds seconds until one more request is allowed
+     */
+    public record RateLimit(int burst, int refillSeconds) {
+        public RateLimit {
+            if (burst < 0) throw new IllegalArgumentException("burst must be 0 or more, got " + burst);
+            if (refillSeconds < 1) throw new IllegalArgumentException("refillSeconds must be 1 or more, got " + refillSeconds);
+        }
+    }
+
+    /** A size in bytes, written as a Kubernetes quantity ({@code 512Mi}, {@code 50Gi}) or a plain number of bytes. */
+    public record ByteSize(long bytes) {
+        private static final String[] UNITS = {"Ki", "Mi", "Gi", "Ti", "Pi"};
+
+        public ByteSize {
+            if (bytes < 0) throw new IllegalArgumentException("a size must be 0 or more, got " + bytes);
+        }
+
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        static ByteSize fromJson(JsonNode value) {
+            if (value.isIntegralNumber()) return new ByteSize(value.asLong());
+            if (value.isTextual()) return parse(value.asText());
+            throw new IllegalArgumentException("a size is a quantity such as 50Gi or a number of bytes, got " + value);
+        }
+
+        public static ByteSize parse(String quantity) {
+            BigDecimal b;
+            try {
+                b = Quantity.getAmountInBytes(new Quantity(quantity));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("not a size: '" + quantity + "'; use a quantity such as 50Gi or 512Mi, or a number of bytes");
+            }
+            return new ByteSize(b.setScale(0, java.math.RoundingMode.CEILING).longValueExact());
+        }
+
+        /** The largest binary unit that divides the size ({@code 50Gi}), else the number of bytes. */
+        @JsonValue
+        @Override
+        public String toString() {
+            long v = bytes;
+            String unit = "";
+            for (String u : UNITS) {
+                if (v == 0 || v % 1024 != 0) break;
+                v /= 1024;
+                unit = u;
+            }
+            return v + unit;
+        }
+    }
+
+    private static final ObjectMapper YAML = YAMLMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .build();
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    /** The settings of a daemon: {@code file} if given (it must exist), else {@code <stateDir>/config.yaml} if present, else the defaults. */
+    public static DaemonSettings read(Path stateDir, Path file) {
+        Path f = file != null ? file : stateDir.resolve(FILE_NAME);
+        if (file == null && !Files.exists(f)) return DEFAULTS;
+        if (!Files.isRegularFile(f)) {
+            throw new InvalidConfigException(f + ": no such file; give an existing YAML file with --config, or leave it out to use "
+                    + stateDir.resolve(FILE_NAME) + " (when present) or the defaults");
+        }
+        try {
+            return parse(Files.readString(f), f.toString());
+        } catch (IOException e) {
+            throw new InvalidConfigException(f + ": cannot read it (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Parses a configuration file's text over {@link #DEFAULTS}; {@code source} names it in errors. */
+    public static DaemonSettings parse(String yaml, String source) {
+        JsonNode given;
+        try {
+            given = YAML.readTree(yaml);
+        } catch (IOException e) {
+            throw new InvalidConfigException(source + ": not valid YAML: " + e.getMessage());
+        }
+        if (given == null || given.isMissingNode() || given.isNull()) return DEFAULTS; // an empty file
+        if (!given.isObject()) throw new InvalidConfigException(source + ": the file must be a mapping of sections (quotas: ...), found " + given.getNodeType());
+        ObjectNode merged = JSON.valueToTree(DEFAULTS);
+        merge(merged, (ObjectNode) given);
+        try {
+            return YAML.treeToValue(merged, DaemonSettings.class);
+        } catch (UnrecognizedPropertyException e) {
+            String known = e.getKnownPropertyIds() == null ? "" : e.getKnownPropertyIds().stream().map(Object::toString).sorted()
+                    .collect(Collectors.joining(", ", " (known fields here: ", ")"));
+            throw new InvalidConfigException(source + ": " + path(e) + ": unknown field" + known + "; see docs/configuration.md");
+        } catch (MismatchedInputException e) { // a value of the wrong type
+            JsonNode value = merged;
+            for (JsonMappingException.Reference r : e.getPath()) value = r.getFieldName() != null ? value.path(r.getFieldName()) : value.path(r.getIndex());
+            throw new InvalidConfigException(source + ": " + path(e) + ": must be " + describe(e.getTargetType()) + ", got " + value + "; see docs/configuration.md");
+        } catch (JsonMappingException e) { // a compact constructor refused the value
+            String message = e.getCause() instanceof IllegalArgumentException iae ? iae.getMessage() : e.getOriginalMessage();
+            throw new InvalidConfigException(source + ": " + path(e) + ": " + message + "; see docs/configuration.md");
+        } catch (IOException e) {
+            throw new InvalidConfigException(source + ": " + e.getMessage());
+        }
+    }
+
+    /** Overlays {@code given} on {@code base}: mappings merge field by field, anything else replaces. */
+    private static void merge(ObjectNode base, ObjectNode given) {
+        Iterator<Map.Entry<String, JsonNode>> fields = given.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            JsonNode old = base.get(f.getKey());
+            if (old instanceof ObjectNode o && f.getValue() instanceof ObjectNode g) merge(o, g);
+            else base.set(f.getKey(), f.getValue());
+        }
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == int.class || type == Integer.class || type == long.class || type == Long.class) return "a whole number";
+        if (type == ByteSize.class) return "a size such as 50Gi or a number of bytes";
+        if (type != null && type.isRecord()) return "a mapping of fields";
+        return type == null ? "another type" : type.getSimpleName();
+    }
+
+    private static String path(JsonMappingException e) {
+        String p = e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining(".")).replace(".[", "[");
+        return p.isEmpty() ? "(root)" : p;
+    }
+
+    /** The configuration file cannot be used; the message names the file, the field and what to do. */
+    public static final class InvalidConfigException extends IllegalArgumentException {
+        public InvalidConfigException(String message) {
+            super(message);
+        }
+    }
+}
