@@ -1,8 +1,11 @@
 package dev.agentbox.api;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,10 +14,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.agentbox.api.internal.BoundedYamlFactory;
 import dev.agentbox.api.internal.Json;
 import dev.agentbox.api.internal.UnknownFields;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -22,29 +27,81 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /**
  * The YAML/JSON codec of agentbox resources. Parsing picks the class from apiVersion and kind, and rejects
  * what Kubernetes would reject: malformed YAML (with line and column), missing or unknown apiVersion/kind,
- * unknown fields (with their full path), and values of the wrong type. Writing omits nulls and an empty status.
+ * unknown fields (with their full path), and values of the wrong type; input over one of the limits below is refused
+ * as soon as the parser reaches the limit. Writing omits nulls and an empty status.
  * Every failure is an {@link InvalidException}. Parsing does not run {@link Validation}.
  */
 public final class Resources {
+    // ---- Limits on what is parsed here (manifests, and the JSON bodies of agentboxd's other routes). Each is
+    // enforced by the parser as it reads, so refusing an input costs no more than reading up to the limit, and
+    // parsing stays linear in the input. docs/http-api.md "Limits" lists them with the errors they give.
+
+    /** Characters (bytes for {@link #readJson}; YAML: code points) in one JSON value or YAML document; agentboxd's body limit. */
+    public static final int MAX_DOCUMENT_LENGTH = 3 * 1024 * 1024;
+    /** Nesting of objects and lists; the deepest PodSpec path is about 12 levels. */
+    public static final int MAX_NESTING_DEPTH = 100;
+    /** Characters in one string value (an annotation, an env value, exec stdin). */
+    public static final int MAX_STRING_LENGTH = 1024 * 1024;
+    /** Characters in one field name. */
+    public static final int MAX_NAME_LENGTH = 4096;
+    /** Digits in one number (Kubernetes numbers are int64; parsing a huge number costs more than linear time). */
+    public static final int MAX_NUMBER_LENGTH = 100;
+    /**
+     * Characters in one YAML line. SnakeYAML copies its whole look-ahead each time it reads 1 KiB more, and a token
+     * (a plain or quoted word, a comment, a block scalar line) is looked ahead in full: one line of L characters
+     * costs about L*L/2048 copies (a 50 MB single-line body was still being parsed after 10 minutes). Capping lines keeps a
+     * document's cost linear (at most size * limit / 1 KiB copies). JSON has no such limit: Jackson reads it linearly.
+     */
+    public static final int MAX_YAML_LINE_LENGTH = 64 * 1024;
+    /** YAML documents (empty ones included), or items of a List, in one input. */
+    public static final int MAX_DOCUMENTS = 1000;
+    /** Field errors reported for one input; the rest are summarised in one line (and not computed). */
+    public static final int MAX_FIELD_ERRORS = 100;
+
+    private static final StreamReadConstraints CONSTRAINTS = StreamReadConstraints.builder()
+            .maxDocumentLength(MAX_DOCUMENT_LENGTH)
+            .maxNestingDepth(MAX_NESTING_DEPTH)
+            .maxStringLength(MAX_STRING_LENGTH)
+            .maxNameLength(MAX_NAME_LENGTH)
+            .maxNumberLength(MAX_NUMBER_LENGTH)
+            .build();
+
     private static final ObjectMapper JSON = Json.mapper();
-    private static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
+    private static final ObjectMapper YAML = YAMLMapper.builder(new BoundedYamlFactory(YAMLFactory.builder()
+                    .loaderOptions(yamlLoaderOptions())
+                    .streamReadConstraints(CONSTRAINTS)
                     .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
                     .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
                     .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-                    .disable(YAMLGenerator.Feature.SPLIT_LINES)
-                    .build())
+                    .disable(YAMLGenerator.Feature.SPLIT_LINES)))
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .serializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
             .build();
-    private static final ObjectMapper STRICT_JSON = JSON.copy().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    private static final UnknownFields UNKNOWN_FIELDS = new UnknownFields(JSON);
+    private static final ObjectMapper STRICT_JSON = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    private static final UnknownFields UNKNOWN_FIELDS = new UnknownFields(JSON, MAX_FIELD_ERRORS);
 
     private Resources() {
+    }
+
+    /**
+     * SnakeYAML's own limits that apply when Jackson drives it: code points per document. Its nesting, alias and
+     * recursive-key options are enforced by its Composer, which Jackson does not use: nesting is limited by Jackson's
+     * {@link StreamReadConstraints} instead, and aliases are refused by {@link BoundedYamlFactory} (which also applies
+     * the string and name lengths of the constraints, which Jackson's YAML parser does not check).
+     */
+    private static LoaderOptions yamlLoaderOptions() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_DOCUMENT_LENGTH);
+        return options;
     }
 
     /** The JSON mapper agentbox uses for its resources (omits nulls, tolerates unknown fields: check with {@link #fromTree}). */
@@ -58,7 +115,7 @@ public final class Resources {
         List<HasMetadata> out = new ArrayList<>();
         List<FieldError> errors = new ArrayList<>();
         int n = documents.size();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n && errors.size() <= MAX_FIELD_ERRORS; i++) {
             String where = n > 1 ? "document " + (i + 1) + ": " : "";
             try {
                 out.add(fromTree(documents.get(i)));
@@ -67,7 +124,7 @@ public final class Resources {
                 for (FieldError fe : e.errors()) errors.add(new FieldError(fe.field(), fe.message() + (n > 1 ? " (" + where.substring(0, where.length() - 2) + ")" : "")));
             }
         }
-        if (!errors.isEmpty()) throw new InvalidException(errors);
+        if (!errors.isEmpty()) throw new InvalidException(capped(errors));
         if (out.isEmpty()) throw new InvalidException("no objects found: the input is empty; give a manifest with apiVersion, kind, metadata and spec");
         return out;
     }
@@ -104,7 +161,7 @@ public final class Resources {
     public static <T> T convert(JsonNode node, Class<T> type) {
         List<FieldError> errors = new ArrayList<>();
         UNKNOWN_FIELDS.check(node, JSON.constructType(type), "", errors);
-        if (!errors.isEmpty()) throw new InvalidException(errors);
+        if (!errors.isEmpty()) throw new InvalidException(capped(errors));
         try {
             return JSON.treeToValue(node, type);
         } catch (JsonMappingException e) {
@@ -133,26 +190,71 @@ public final class Resources {
         throw new InvalidException("apiVersion", "unknown apiVersion/kind " + apiVersion + " " + kind + "; known kinds: " + knownKinds());
     }
 
-    /** Reads JSON or YAML into trees: one per YAML document (empty documents skipped), or the items of a List. */
+    /**
+     * Reads JSON or YAML into trees: one per YAML document (empty documents skipped), or the items of a List.
+     * Input over one of the limits above is refused with an {@link InvalidException} naming the limit.
+     */
     public static List<JsonNode> readTrees(String text) {
         if (text == null || text.isBlank()) return List.of();
         String trimmed = text.stripLeading();
         List<JsonNode> out = new ArrayList<>();
         try {
             if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-                JsonNode node = STRICT_JSON.readTree(text);
-                addDocument(out, node);
+                addDocument(out, STRICT_JSON.readTree(text));
             } else {
+                checkLineLength(text);
                 try (MappingIterator<JsonNode> it = YAML.readerFor(JsonNode.class).readValues(text)) {
-                    while (it.hasNextValue()) addDocument(out, it.nextValue());
+                    for (int documents = 1; it.hasNextValue(); documents++) {
+                        if (documents > MAX_DOCUMENTS) throw tooManyDocuments();
+                        addDocument(out, it.nextValue());
+                    }
                 }
             }
         } catch (JsonProcessingException e) {
             throw new InvalidException(syntaxError(e));
         } catch (IOException | RuntimeException e) {
+            if (e instanceof InvalidException invalid) throw invalid;
             if (e.getCause() instanceof JsonProcessingException jpe) throw new InvalidException(syntaxError(jpe));
             throw new InvalidException("cannot parse the input: " + e.getMessage());
         }
+        if (out.size() > MAX_DOCUMENTS) throw tooManyDocuments();
+        return out;
+    }
+
+    /** Parses one JSON value (a request body) under the same limits as manifests; an InvalidException names the problem. */
+    public static JsonNode readJson(byte[] json) {
+        try {
+            return STRICT_JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new InvalidException(syntaxError(e));
+        } catch (IOException e) {
+            throw new InvalidException("cannot parse the input: " + e.getMessage());
+        }
+    }
+
+    /** Refuses YAML with a line over {@link #MAX_YAML_LINE_LENGTH} before SnakeYAML sees it (see there why). */
+    private static void checkLineLength(String text) {
+        int line = 1;
+        for (int start = 0; start < text.length(); line++) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) end = text.length();
+            if (end - start > MAX_YAML_LINE_LENGTH) {
+                throw new InvalidException("line " + line + " is longer than " + MAX_YAML_LINE_LENGTH + " characters, the limit for YAML lines; "
+                        + "break the value over several lines (a YAML block scalar, | or >) or send the manifest as JSON");
+            }
+            start = end + 1;
+        }
+    }
+
+    private static InvalidException tooManyDocuments() {
+        return new InvalidException("the input holds more than " + MAX_DOCUMENTS + " documents (YAML documents or List items), the limit for one input; split it");
+    }
+
+    /** At most {@link #MAX_FIELD_ERRORS} errors, and a last line saying that there are more. */
+    private static List<FieldError> capped(List<FieldError> errors) {
+        if (errors.size() <= MAX_FIELD_ERRORS) return errors;
+        List<FieldError> out = new ArrayList<>(errors.subList(0, MAX_FIELD_ERRORS));
+        out.add(new FieldError("(more)", "more errors not shown; fix these first"));
         return out;
     }
 
@@ -219,7 +321,12 @@ public final class Resources {
         String msg = e.getOriginalMessage() == null ? e.getMessage() : e.getOriginalMessage();
         msg = msg.replaceAll("\\s+", " ").trim();
         String where = at == null || at.getLineNr() < 0 ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ";
-        return "malformed YAML/JSON at " + (where.isEmpty() ? "" : where) + msg + "; fix the syntax and apply again";
+        if (e instanceof StreamConstraintsException) {
+            // Jackson names its own setting ("..., from `StreamReadConstraints.getMaxNestingDepth()`"): drop that
+            return "the input is over a limit" + (where.isEmpty() ? ": " : " at " + where) + msg.replaceAll(", from `[^`]*`", "")
+                    + "; see \"Limits\" in docs/http-api.md";
+        }
+        return "malformed YAML/JSON at " + where + msg + "; fix the syntax and apply again";
     }
 
     private static String path(JsonMappingException e) {

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * Finds fields in a JSON tree that the target Java type does not declare. Kubernetes' model classes keep
@@ -22,16 +23,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * accept any key; leaf types with their own deserializer (Quantity, IntOrString, ...) are not descended into.
  */
 public final class UnknownFields {
+    private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_-]+");
+    /** No declared field is longer; a longer unknown name gets no "did you mean" (the edit distance costs its length). */
+    private static final int MAX_HINTED_NAME = 64;
+
     private final ObjectMapper mapper;
+    private final int maxErrors;
     private final Map<JavaType, Map<String, JavaType>> cache = new ConcurrentHashMap<>();
 
-    public UnknownFields(ObjectMapper mapper) {
+    /** Stops looking once more than {@code maxErrors} errors are found, so a body of unknown fields costs little. */
+    public UnknownFields(ObjectMapper mapper, int maxErrors) {
         this.mapper = mapper;
+        this.maxErrors = maxErrors;
     }
 
-    /** Adds an error for every field under {@code node} that {@code type} does not declare. */
+    /** Adds an error for every field under {@code node} that {@code type} does not declare (up to the maximum, plus one). */
     public void check(JsonNode node, JavaType type, String path, List<FieldError> errors) {
-        if (node == null || node.isNull() || node.isMissingNode()) return;
+        if (node == null || node.isNull() || node.isMissingNode() || errors.size() > maxErrors) return;
         if (type.isArrayType() || type.isCollectionLikeType()) {
             if (!node.isArray()) return;
             for (int i = 0; i < node.size(); i++) check(node.get(i), type.getContentType(), path + "[" + i + "]", errors);
@@ -55,6 +63,7 @@ public final class UnknownFields {
             String p = child(path, f.getKey());
             if (propertyType == null || propertyType.getRawClass() == Void.class) {
                 if (propertyType != null && (f.getValue().isNull() || (f.getValue().isObject() && f.getValue().isEmpty()))) continue;
+                if (errors.size() > maxErrors) return;
                 errors.add(new FieldError(p, "unknown field" + hint(f.getKey(), properties)));
             } else {
                 check(f.getValue(), propertyType, p, errors);
@@ -90,13 +99,14 @@ public final class UnknownFields {
     }
 
     private static String child(String path, String name) {
-        boolean plain = name.matches("[A-Za-z0-9_-]+");
+        boolean plain = PLAIN_NAME.matcher(name).matches();
         if (!plain) return path + "[\"" + name.replace("\"", "\\\"") + "\"]";
         return path.isEmpty() ? name : path + "." + name;
     }
 
     /** "; did you mean image?" when a declared field is one edit or a case change away. */
     private static String hint(String field, Map<String, JavaType> properties) {
+        if (field.length() > MAX_HINTED_NAME) return "";
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String known : properties.keySet()) {

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -86,23 +87,28 @@ public final class ApiServer implements AutoCloseable {
         String objectName = null;
         try {
             if (path.equals("/healthz")) {
+                HttpIO.requireMethod(ex, path, "GET");
                 HttpIO.bytes(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8));
                 return;
             }
             if (path.equals("/metrics")) {
+                HttpIO.requireMethod(ex, path, "GET");
                 HttpIO.bytes(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
                 return;
             }
-            Principal who = tokens.authenticate(ex.getRequestHeaders().getFirst("Authorization"))
+            String authorization = ex.getRequestHeaders().getFirst("Authorization");
+            Principal who = tokens.authenticate(authorization)
                     .orElseThrow(() -> new UnauthorizedException(
                             "missing or unknown bearer token; send 'Authorization: Bearer <token>' (the admin token is in "
                                     + tokens.adminTokenFile() + ")"));
+            // long requests (a watch, an exec) ask this again every second, and end when the token has been revoked
+            BooleanSupplier stillAuthorized = () -> tokens.authenticate(authorization).isPresent();
             Matcher m = DATA_PLANE.matcher(path);
             if (m.matches()) {
                 kindName = "Sandbox";
                 objectName = m.group(2);
                 if (!who.mayAccess(m.group(1))) throw new ForbiddenException("token " + who.name() + " may not access namespace " + m.group(1));
-                dataPlane.handle(ex, m.group(1), m.group(2), m.group(3));
+                dataPlane.handle(ex, m.group(1), m.group(2), m.group(3), who, stillAuthorized);
                 return;
             }
             Matcher r = RESOURCE.matcher(path);
@@ -112,7 +118,7 @@ public final class ApiServer implements AutoCloseable {
                                 + "; served kinds: " + ResourceKinds.all().stream().map(k -> k.apiVersion() + "/" + k.plural()).toList()));
                 kindName = kind.kind();
                 objectName = r.group(5);
-                resources.handle(ex, who, kind, r.group(3), r.group(5));
+                resources.handle(ex, who, kind, r.group(3), r.group(5), stillAuthorized);
                 return;
             }
             if (path.equals("/api/v1/tokens")) {
@@ -155,9 +161,10 @@ public final class ApiServer implements AutoCloseable {
 
     private void tokensEndpoint(HttpExchange ex, Principal who) throws IOException {
         requireAdmin(who);
+        HttpIO.requireMethod(ex, "/api/v1/tokens", "GET", "POST", "DELETE");
         switch (ex.getRequestMethod()) {
             case "POST" -> {
-                JsonNode body = readJson(ex);
+                JsonNode body = HttpIO.jsonObject(ex, "the token request");
                 HashSet<String> namespaces = new HashSet<>();
                 body.path("namespaces").forEach(n -> namespaces.add(n.asText()));
                 String name = body.path("name").asText(null);
@@ -168,19 +175,21 @@ public final class ApiServer implements AutoCloseable {
                     .map(t -> Map.of("name", t.name(), "namespaces", List.copyOf(t.namespaces()))).toList());
             case "DELETE" -> {
                 String name = HttpIO.query(ex).get("name");
+                if (name == null || name.isEmpty()) throw new HttpIO.BadRequest("name: query parameter required, e.g. DELETE /api/v1/tokens?name=ci");
                 if (!tokens.revoke(name)) throw new NotFoundException("token " + name + " not found");
                 HttpIO.bytes(ex, 204, "text/plain", new byte[0]);
             }
-            default -> throw new InvalidException("use GET, POST or DELETE on /api/v1/tokens");
+            default -> throw new IllegalStateException("unreachable: the method was checked");
         }
     }
 
     private void imagesEndpoint(HttpExchange ex, Principal who) throws IOException, RuntimeFailure {
+        HttpIO.requireMethod(ex, "/api/v1/images", "GET", "POST");
         switch (ex.getRequestMethod()) {
             case "GET" -> HttpIO.json(ex, 200, mapper, images.list().stream().map(n -> Map.of("name", n)).toList());
             case "POST" -> {
                 requireAdmin(who);
-                JsonNode body = readJson(ex);
+                JsonNode body = HttpIO.jsonObject(ex, "the image request");
                 String name = body.path("name").asText("");
                 String source = body.path("source").asText("");
                 if (name.isEmpty()) throw new InvalidException("name", "required, e.g. python:3.12");
@@ -188,15 +197,7 @@ public final class ApiServer implements AutoCloseable {
                 images.importImage(name, Path.of(source));
                 HttpIO.json(ex, 201, mapper, Map.of("name", name));
             }
-            default -> throw new InvalidException("use GET or POST on /api/v1/images");
-        }
-    }
-
-    private JsonNode readJson(HttpExchange ex) throws IOException {
-        try {
-            return mapper.readTree(HttpIO.body(ex));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new InvalidException("body is not valid JSON: " + e.getOriginalMessage());
+            default -> throw new IllegalStateException("unreachable: the method was checked");
         }
     }
 

@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.agentbox.api.ConflictException;
 import dev.agentbox.api.InvalidException;
 import dev.agentbox.api.NotFoundException;
+import dev.agentbox.api.UnauthorizedException;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.runtime.ExecRequest;
 import dev.agentbox.runtime.ExecResult;
@@ -14,6 +15,7 @@ import dev.agentbox.runtime.FileEntry;
 import dev.agentbox.runtime.RunningSandbox;
 import dev.agentbox.runtime.RuntimeFailure;
 import dev.agentbox.server.Metrics;
+import dev.agentbox.server.auth.Principal;
 import dev.agentbox.server.controller.ObjectKey;
 import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.store.Store;
@@ -24,12 +26,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /** Exec and files of one running sandbox: {@code /api/v1/namespaces/{ns}/sandboxes/{name}/...}. */
 final class DataPlaneHandler {
     static final long DEFAULT_MAX_OUTPUT = 1024 * 1024;
     static final long LIMIT_MAX_OUTPUT = 16 * 1024 * 1024;
     static final long MAX_TIMEOUT_SECONDS = 24 * 3600;
+    /** How often a running exec checks that its token is still valid (a revoked one kills the command). */
+    static final long AUTH_CHECK_MILLIS = 1000;
 
     /** Body of POST .../exec. Exactly one of command and shell. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -52,69 +57,63 @@ final class DataPlaneHandler {
         this.mapper = mapper;
     }
 
-    void handle(HttpExchange ex, String ns, String name, String action) throws IOException, RuntimeFailure {
-        RunningSandbox sandbox = running(ns, name);
+    void handle(HttpExchange ex, String ns, String name, String action, Principal who, BooleanSupplier stillAuthorized)
+            throws IOException, RuntimeFailure {
+        String[] allowed = switch (action) {
+            case "exec", "files/mkdir" -> new String[] {"POST"};
+            case "files" -> new String[] {"GET", "PUT", "DELETE"};
+            case "files/list", "files/stat" -> new String[] {"GET"};
+            default -> throw new NotFoundException("no data-plane action " + action + "; use exec, files, files/list, files/stat or files/mkdir");
+        };
+        HttpIO.requireMethod(ex, "/" + action, allowed); // before looking the sandbox up: a wrong verb is a 405 either way
         Map<String, String> q = HttpIO.query(ex);
+        RunningSandbox sandbox = running(ns, name);
         String method = ex.getRequestMethod();
         switch (action) {
-            case "exec" -> {
-                requireMethod(method, "POST");
-                exec(ex, sandbox, q);
-            }
+            case "exec" -> exec(ex, sandbox, q, who, stillAuthorized);
             case "files" -> {
                 String path = required(q, "path");
                 switch (method) {
-                    case "GET" -> HttpIO.bytes(ex, 200, "application/octet-stream",
-                            sandbox.files().read(path, HttpIO.MAX_BODY_BYTES));
+                    case "GET" -> HttpIO.bytes(ex, 200, "application/octet-stream", sandbox.files().read(path, HttpIO.MAX_FILE_BYTES));
                     case "PUT" -> {
-                        int mode = Integer.parseInt(q.getOrDefault("mode", "0644"), 8);
-                        sandbox.files().write(path, HttpIO.body(ex), mode);
+                        int mode = fileMode(q.get("mode"));
+                        sandbox.files().write(path, HttpIO.fileBody(ex), mode);
                         HttpIO.bytes(ex, 204, "text/plain", new byte[0]);
                     }
-                    case "DELETE" -> {
-                        sandbox.files().delete(path, Boolean.parseBoolean(q.getOrDefault("recursive", "false")));
+                    default -> { // DELETE
+                        sandbox.files().delete(path, HttpIO.booleanParam(q, "recursive", false));
                         HttpIO.bytes(ex, 204, "text/plain", new byte[0]);
                     }
-                    default -> throw new InvalidException("method " + method + " not allowed on files; use GET, PUT or DELETE");
                 }
             }
             case "files/list" -> {
-                requireMethod(method, "GET");
                 List<ObjectNode> out = new ArrayList<>();
                 for (FileEntry e : sandbox.files().list(required(q, "path"))) out.add(entry(e));
                 HttpIO.json(ex, 200, mapper, out);
             }
-            case "files/stat" -> {
-                requireMethod(method, "GET");
-                HttpIO.json(ex, 200, mapper, entry(sandbox.files().stat(required(q, "path"))));
-            }
-            case "files/mkdir" -> {
-                requireMethod(method, "POST");
-                sandbox.files().mkdir(required(q, "path"), Boolean.parseBoolean(q.getOrDefault("parents", "true")));
+            case "files/stat" -> HttpIO.json(ex, 200, mapper, entry(sandbox.files().stat(required(q, "path"))));
+            default -> { // files/mkdir
+                sandbox.files().mkdir(required(q, "path"), HttpIO.booleanParam(q, "parents", true));
                 HttpIO.bytes(ex, 204, "text/plain", new byte[0]);
             }
-            default -> throw new NotFoundException("no data-plane action " + action + "; use exec, files, files/list, files/stat or files/mkdir");
         }
     }
 
-    private void exec(HttpExchange ex, RunningSandbox sandbox, Map<String, String> q) throws IOException, RuntimeFailure {
-        ExecCall call;
-        try {
-            call = mapper.readValue(HttpIO.body(ex), ExecCall.class);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new InvalidException("exec request is not valid JSON: " + e.getOriginalMessage());
-        }
-        ExecRequest request = toRequest(call);
-        if (Boolean.parseBoolean(q.getOrDefault("stream", "false"))) {
-            stream(ex, sandbox, request);
+    private void exec(HttpExchange ex, RunningSandbox sandbox, Map<String, String> q, Principal who, BooleanSupplier stillAuthorized)
+            throws IOException, RuntimeFailure {
+        boolean streaming = HttpIO.booleanParam(q, "stream", false);
+        ExecRequest request = toRequest(HttpIO.convert(mapper, HttpIO.jsonObject(ex, "the exec request"), ExecCall.class));
+        if (streaming) {
+            stream(ex, sandbox, request, who, stillAuthorized);
             return;
         }
-        ExecResult result = sandbox.exec(request);
+        ExecResult result = guarded(who, stillAuthorized, () -> sandbox.exec(request));
         metrics.execFinished(result.duration());
         HttpIO.json(ex, 200, mapper, answer(result, request.maxOutputBytes(), true));
     }
 
-    private void stream(HttpExchange ex, RunningSandbox sandbox, ExecRequest request) throws IOException, RuntimeFailure {
+    private void stream(HttpExchange ex, RunningSandbox sandbox, ExecRequest request, Principal who, BooleanSupplier stillAuthorized)
+            throws IOException {
         ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
         ex.sendResponseHeaders(200, 0);
         OutputStream out = ex.getResponseBody();
@@ -143,19 +142,18 @@ final class DataPlaneHandler {
                 }
             }
         };
+        ObjectNode last = mapper.createObjectNode();
         try {
-            ExecResult result = sandbox.exec(request, listener);
+            ExecResult result = guarded(who, stillAuthorized, () -> sandbox.exec(request, listener));
             metrics.execFinished(result.duration());
-            synchronized (lock) {
-                ObjectNode last = mapper.createObjectNode();
-                last.set("result", mapper.valueToTree(answer(result, request.maxOutputBytes(), false)));
-                out.write(mapper.writeValueAsBytes(last));
-                out.write('\n');
-            }
+            last.set("result", mapper.valueToTree(answer(result, request.maxOutputBytes(), false)));
         } catch (RuntimeFailure e) {
+            last.putObject("error").put("reason", e.kind().name()).put("message", e.getMessage());
+        } catch (UnauthorizedException e) {
+            last.putObject("error").put("reason", e.reason()).put("message", e.getMessage());
+        }
+        try {
             synchronized (lock) {
-                ObjectNode last = mapper.createObjectNode();
-                last.putObject("error").put("reason", e.kind().name()).put("message", e.getMessage());
                 out.write(mapper.writeValueAsBytes(last));
                 out.write('\n');
             }
@@ -164,10 +162,89 @@ final class DataPlaneHandler {
         }
     }
 
+    /** A command run by {@link #guarded}. */
+    private interface Command {
+        ExecResult run() throws RuntimeFailure;
+    }
+
+    /**
+     * Runs the command on this thread while a watchdog checks the token every second; when the token is revoked the
+     * watchdog interrupts this thread, the runtime then kills the command, and this throws a 401.
+     */
+    private static ExecResult guarded(Principal who, BooleanSupplier stillAuthorized, Command command) throws RuntimeFailure {
+        RevocationWatch watch = new RevocationWatch(stillAuthorized);
+        try {
+            ExecResult result = command.run();
+            if (watch.stop()) throw revoked(who);
+            return result;
+        } catch (RuntimeFailure e) {
+            if (watch.stop()) throw revoked(who);
+            throw e;
+        } finally {
+            watch.stop();
+        }
+    }
+
+    private static UnauthorizedException revoked(Principal who) {
+        return new UnauthorizedException("token " + who.name() + " was revoked while the command ran; the command was killed");
+    }
+
+    /** Interrupts the thread that made it if the token is found revoked before {@link #stop}; checks once a second. */
+    private static final class RevocationWatch {
+        private final Thread caller = Thread.currentThread();
+        private final Thread checker;
+        private boolean running = true; // guarded by this
+        private boolean revoked; // guarded by this
+
+        RevocationWatch(BooleanSupplier stillAuthorized) {
+            checker = Thread.ofVirtual().name("exec-token-check").start(() -> {
+                try {
+                    while (stillAuthorized.getAsBoolean()) Thread.sleep(AUTH_CHECK_MILLIS);
+                    revoke();
+                } catch (InterruptedException e) {
+                    // stopped
+                }
+            });
+        }
+
+        private synchronized void revoke() {
+            if (!running) return; // never interrupt the caller once the command has returned
+            revoked = true;
+            caller.interrupt();
+        }
+
+        /** Stops the checks (idempotent, called by the caller); true if the token was revoked, whose interrupt is then cleared. */
+        synchronized boolean stop() {
+            running = false;
+            checker.interrupt();
+            if (revoked) Thread.interrupted(); // handled here: the answer must still be written
+            return revoked;
+        }
+    }
+
+    /** An octal mode like 0644 (default), at most 07777. */
+    private static int fileMode(String mode) {
+        if (mode == null || mode.isEmpty()) return 0644;
+        if (!mode.matches("[0-7]{1,6}") || Integer.parseInt(mode, 8) > 07777) {
+            throw new HttpIO.BadRequest("mode=" + mode + " is not a file mode; use octal digits, e.g. 0644 or 0755");
+        }
+        return Integer.parseInt(mode, 8);
+    }
+
     static ExecRequest toRequest(ExecCall call) {
         boolean hasCommand = call.command() != null && !call.command().isEmpty();
         boolean hasShell = call.shell() != null && !call.shell().isEmpty();
         if (hasCommand == hasShell) throw new InvalidException("command", "give exactly one of command (an argv list) or shell (a string run by /bin/sh -c)");
+        if (hasCommand) {
+            for (int i = 0; i < call.command().size(); i++) {
+                if (call.command().get(i) == null) throw new InvalidException("command[" + i + "]", "must be a string, not null");
+            }
+        }
+        if (call.env() != null) {
+            for (Map.Entry<String, String> e : call.env().entrySet()) {
+                if (e.getValue() == null) throw new InvalidException("env." + e.getKey(), "must be a string, not null");
+            }
+        }
         long timeout = call.timeoutSeconds() == null ? ExecRequest.DEFAULT_TIMEOUT.toSeconds() : call.timeoutSeconds();
         if (timeout <= 0 || timeout > MAX_TIMEOUT_SECONDS) throw new InvalidException("timeoutSeconds", "must be between 1 and " + MAX_TIMEOUT_SECONDS);
         long max = call.maxOutputBytes() == null ? DEFAULT_MAX_OUTPUT : call.maxOutputBytes();
@@ -211,7 +288,4 @@ final class DataPlaneHandler {
         return v;
     }
 
-    private static void requireMethod(String actual, String expected) {
-        if (!actual.equals(expected)) throw new InvalidException("method " + actual + " not allowed here; use " + expected);
-    }
 }
