@@ -28,7 +28,7 @@ final class SnapshotDaemonBench {
 
     static void run(int runs) throws Exception {
         Path dir = Files.createTempDirectory("snapbench-daemon");
-        try (Agentboxd d = Agentboxd.start(new AgentboxdConfig(dir, "127.0.0.1", 0))) {
+        try (Agentboxd d = Agentboxd.start(new AgentboxdConfig(dir, "127.0.0.1", 0).withStopSandboxesOnExit(true))) {
             HttpClient http = HttpClient.newHttpClient();
             String token = d.adminToken();
             String base = d.endpoint().toString();

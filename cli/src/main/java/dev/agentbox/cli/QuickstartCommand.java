@@ -86,7 +86,7 @@ final class QuickstartCommand implements Callable<Integer> {
         SandboxClient client = null;
         Sandbox sandbox = null;
         try {
-            daemon = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0));
+            daemon = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(true));
             step("agentboxd listening on " + daemon.endpoint() + " (" + ms(t0) + ")");
             client = SandboxClient.builder().endpoint(daemon.endpoint()).token(daemon.adminToken()).stateDir(stateDir).build();
             for (ObjectNode m : manifests) {

@@ -10,12 +10,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(mixinStandardHelpOptions = true, name = "serve", sortOptions = false,
-        description = {"Run agentboxd, the local daemon, in the foreground (Ctrl-C stops it and every sandbox it started).",
+        description = {"Run agentboxd, the local daemon, in the foreground.",
                 "It listens on 127.0.0.1, keeps its state (SQLite, tokens, images) in the state directory, writes the admin",
                 "token to STATE_DIR/admin.token (mode 0600) and its address to STATE_DIR/endpoint, where the other",
-                "commands and the SDK find them."},
+                "commands and the SDK find them.",
+                "",
+                "Sandboxes outlive agentboxd: when it stops (Ctrl-C, SIGTERM), crashes or is upgraded, every sandbox keeps",
+                "running with its processes, memory and files, and the next agentboxd on the same state directory",
+                "re-attaches to each of them (an exec that was running when agentboxd stopped fails for its caller).",
+                "Use --stop-sandboxes-on-exit (or stopSandboxesOnExit: true in the config file) to stop them all instead.",
+                "If you run agentboxd under systemd, use KillMode=process so that stopping the unit leaves them running."},
         footer = {"", "Examples:", "  agentbox serve", "  agentbox serve --port 9000 --state-dir /var/lib/agentbox",
-                "  agentbox serve --config /etc/agentbox/config.yaml"})
+                "  agentbox serve --config /etc/agentbox/config.yaml", "  agentbox serve --stop-sandboxes-on-exit"})
 final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -33,9 +39,14 @@ final class ServeCommand implements Callable<Integer> {
             "(default: STATE_DIR/config.yaml when it exists, else built-in defaults)"})
     Path configFile;
 
+    @Option(names = "--stop-sandboxes-on-exit", description = {"stop every sandbox when agentboxd stops (default: they keep running and",
+            "the next agentboxd re-attaches to them)"})
+    boolean stopSandboxesOnExit;
+
     @Override
     public Integer call() throws InterruptedException {
-        AgentboxdConfig config = new AgentboxdConfig(stateDir != null ? stateDir : AgentboxdConfig.defaultStateDir(), host, port, configFile);
+        AgentboxdConfig config = new AgentboxdConfig(stateDir != null ? stateDir : AgentboxdConfig.defaultStateDir(), host, port, configFile,
+                stopSandboxesOnExit ? Boolean.TRUE : null);
         Agentboxd daemon = Agentboxd.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "agentboxd-shutdown"));
         var out = spec.commandLine().getOut();

@@ -25,7 +25,7 @@ class CliEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        daemon = Agentboxd.start(new AgentboxdConfig(Files.createTempDirectory("cli-e2e"), "127.0.0.1", 0));
+        daemon = Agentboxd.start(new AgentboxdConfig(Files.createTempDirectory("cli-e2e"), "127.0.0.1", 0).withStopSandboxesOnExit(true));
     }
 
     @AfterAll

@@ -37,7 +37,7 @@ class SnapshotEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        daemon = Agentboxd.start(new AgentboxdConfig(Files.createTempDirectory("snap-e2e"), "127.0.0.1", 0));
+        daemon = Agentboxd.start(new AgentboxdConfig(Files.createTempDirectory("snap-e2e"), "127.0.0.1", 0).withStopSandboxesOnExit(true));
         storage = Files.createTempDirectory("snap-e2e-storage");
         // examples/counter/snapshot-setup.yaml as shipped, with its storage path moved to a temporary directory
         Path setup = storage.resolve("snapshot-setup.yaml");

@@ -22,6 +22,9 @@ public interface RunningSandbox {
     /** Why the sandbox is not alive (its processes exited, or its channel broke), or null while it is. */
     String failure();
 
+    /** Runs {@code action} (on another thread) once the sandbox is no longer alive, or at once if it is not. */
+    void whenGone(Runnable action);
+
     /** State of the pod's main process (the container command), if the config has one. */
     MainProcessState mainProcess();
 

@@ -102,7 +102,7 @@ public final class Agentboxd implements AutoCloseable {
         this.store = new Store(dir.resolve("state.db"), mapper);
         store.setGuard(new QuotaGuard(store, settings.quotas(), config.effectiveConfigFile()));
         this.tokens = new Tokens(dir, mapper);
-        this.runtime = new GvisorRuntime(dir.resolve("runtime"));
+        this.runtime = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes()));
         Clock clock = Clock.systemUTC();
 
         // bind the port before anything starts a sandbox: a port in use must fail with nothing to clean up
@@ -116,11 +116,6 @@ public final class Agentboxd implements AutoCloseable {
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + " (" + e.getMessage()
                     + "); is another program using the port? Choose another with --port", e);
         }
-        List<String> leftovers = runtime.listContainers();
-        if (!leftovers.isEmpty()) {
-            log.info("destroying {} runsc container(s) left by an earlier agentboxd; their Sandboxes will be started again", leftovers.size());
-            leftovers.forEach(runtime::destroy);
-        }
         markRestarted(clock);
         this.gc = new GarbageCollector(store);
         int orphans = gc.collectOrphans(); // before any controller could start an orphan again
@@ -129,7 +124,9 @@ public final class Agentboxd implements AutoCloseable {
         ClaimController claims = new ClaimController(store, metrics, poolActivity, clock);
         this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock, settings.quotas().workloadSnapshotsPerSandbox());
         snapshots.recover();
-        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(), clock, snapshots), 8);
+        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images()), clock, snapshots), 8);
+        WorkQueue sandboxes = sandboxQueue;
+        live.onGone(sandboxes::enqueue); // a sandbox that fails is reconciled now, not at the next tick
         this.triggerQueue = new WorkQueue(new TriggerController(store, live, snapshots, clock), 2);
         this.triggerSubscription = store.watch(e -> {
             if (e.object() instanceof PodSnapshotManualTrigger t && e.type() != dev.agentbox.server.store.StoreEvent.Type.DELETED) {
@@ -146,6 +143,9 @@ public final class Agentboxd implements AutoCloseable {
         api.start();
         this.endpoint = URI.create("http://" + config.host() + ":" + api.port());
         AtomicFiles.writePrivate(dir.resolve("endpoint"), endpoint + "\n");
+        // sandboxes that no Sandbox object owns any more (deleted while agentboxd was away): in the background,
+        // after the API answers; the ones that have an object are re-attached by the Sandbox controller
+        Thread.ofVirtual().name("agentboxd-orphans").start(this::stopOrphanedSandboxes);
 
         ticker.scheduleWithFixedDelay(this::watchLiveSandboxes, 1, 1, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::resync, 30, 30, TimeUnit.SECONDS);
@@ -155,19 +155,45 @@ public final class Agentboxd implements AutoCloseable {
     }
 
     /**
-     * No sandbox survives a daemon restart (its exec channel was this process's pipe), so a Sandbox that
-     * says Ready is not: say so before any claim can bind it. The Sandbox controller starts it again.
+     * Sandboxes keep running while agentboxd is away, but what the store says about them is what an earlier
+     * process saw: until each is re-attached (the Sandbox controller does it, in the background), a Sandbox
+     * that says Ready is not known to be, so it is not, and no claim can bind it.
      */
     private void markRestarted(Clock clock) {
         for (Sandbox s : store.list(Sandbox.class, null)) {
             if (!Conditions.isReady(s)) continue;
             Condition c = Conditions.of(Conditions.READY, Conditions.FALSE, Conditions.REASON_DEPENDENCIES_NOT_READY,
-                    "agentboxd restarted; starting the sandbox again", s.getMetadata().getGeneration());
+                    "agentboxd restarted; re-attaching to the running sandbox", s.getMetadata().getGeneration());
             Conditions.set(s.getStatus(), c, clock.instant());
             s.getMetadata().setResourceVersion(null);
             store.updateStatus(s);
         }
     }
+
+    /**
+     * Stops every sandbox of the runtime whose Sandbox object is gone (deleted while agentboxd was away, or by
+     * the garbage collector before anything attached to it). The runtime is listed before the store is read: a
+     * container found then was started for an object that existed then.
+     */
+    private void stopOrphanedSandboxes() {
+        try {
+            java.util.Set<String> present = new java.util.LinkedHashSet<>(runtime.listAttachable());
+            present.addAll(runtime.listContainers());
+            java.util.Set<String> owned = new java.util.HashSet<>();
+            for (Sandbox s : store.list(Sandbox.class, null)) owned.add(SandboxController.containerId(s));
+            for (String id : present) {
+                if (owned.contains(id)) continue;
+                log.info("stopping sandbox {}: no Sandbox object owns it", id);
+                runtime.destroy(id);
+            }
+        } catch (RuntimeException e) {
+            log.warn("stopping orphaned sandboxes: {}", e.toString());
+        } finally {
+            orphansSwept = true;
+        }
+    }
+
+    private volatile boolean orphansSwept;
 
     /** Starts the daemon; it runs until {@link #close()}. */
     public static Agentboxd start(AgentboxdConfig config) {
@@ -179,22 +205,33 @@ public final class Agentboxd implements AutoCloseable {
     }
 
     /**
-     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE]}; the CLI's
+     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE] [--stop-sandboxes-on-exit]}; the CLI's
      * {@code agentbox serve} is the usual way.
      */
     public static void main(String[] args) throws InterruptedException {
         AgentboxdConfig config = AgentboxdConfig.defaults();
-        for (int i = 0; i + 1 < args.length; i += 2) {
+        for (int i = 0; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
-                case "--state-dir" -> config = new AgentboxdConfig(Path.of(args[i + 1]), config.host(), config.port(), config.configFile());
-                case "--port" -> config = config.withPort(Integer.parseInt(args[i + 1]));
-                case "--config" -> config = new AgentboxdConfig(config.stateDir(), config.host(), config.port(), Path.of(args[i + 1]));
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR, --port N and --config FILE");
+                case "--state-dir" -> config = new AgentboxdConfig(Path.of(need(args[i], value)), config.host(), config.port(), config.configFile(), config.stopSandboxesOnExit());
+                case "--port" -> config = config.withPort(Integer.parseInt(need(args[i], value)));
+                case "--config" -> config = new AgentboxdConfig(config.stateDir(), config.host(), config.port(), Path.of(need(args[i], value)), config.stopSandboxesOnExit());
+                case "--stop-sandboxes-on-exit" -> {
+                    config = config.withStopSandboxesOnExit(true);
+                    continue;
+                }
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR, --port N, --config FILE and --stop-sandboxes-on-exit");
             }
+            i++;
         }
         Agentboxd daemon = start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close));
         daemon.awaitTermination();
+    }
+
+    private static String need(String option, String value) {
+        if (value == null) throw new IllegalArgumentException(option + " needs a value");
+        return value;
     }
 
     public URI endpoint() {
@@ -276,12 +313,14 @@ public final class Agentboxd implements AutoCloseable {
         }
     }
 
+    /** Objects whose owners are gone, then sandboxes whose objects are gone (as the kubelet removes pods' leftovers). */
     private void collectGarbage() {
         try {
             gc.collectOrphans();
         } catch (RuntimeException e) {
             log.warn("garbage collection: {}", e.toString());
         }
+        stopOrphanedSandboxes();
     }
 
     private void resync() {
@@ -294,7 +333,7 @@ public final class Agentboxd implements AutoCloseable {
 
     /** True when no controller has work queued or running (tests use it to wait for quiescence). */
     public boolean idle() {
-        return sandboxQueue.idle() && claimQueue.idle() && poolQueue.idle() && triggerQueue.idle() && snapshotConfigQueue.idle();
+        return orphansSwept && sandboxQueue.idle() && claimQueue.idle() && poolQueue.idle() && triggerQueue.idle() && snapshotConfigQueue.idle();
     }
 
     @Override
@@ -315,7 +354,11 @@ public final class Agentboxd implements AutoCloseable {
         poolQueue.close();
         snapshotConfigQueue.close();
         sandboxQueue.close();
-        runtime.close(); // destroys every sandbox this process started
+        if (settings.stopSandboxesOnExit()) {
+            log.info("stopping every sandbox (stopSandboxesOnExit)");
+            runtime.stopAll();
+        }
+        runtime.close(); // detaches: the sandboxes keep running for the next agentboxd
         store.close();
         try {
             Files.deleteIfExists(config.stateDir().resolve("endpoint"));

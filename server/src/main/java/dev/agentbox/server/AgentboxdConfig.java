@@ -11,8 +11,9 @@ import java.nio.file.Path;
  * @param port the HTTP port; 0 picks a free one
  * @param configFile the daemon's configuration file ({@link DaemonSettings}); null: {@code <stateDir>/config.yaml}
  *        when it exists, else the defaults
+ * @param stopSandboxesOnExit overrides the file's {@code stopSandboxesOnExit} when not null
  */
-public record AgentboxdConfig(Path stateDir, String host, int port, Path configFile) {
+public record AgentboxdConfig(Path stateDir, String host, int port, Path configFile, Boolean stopSandboxesOnExit) {
     public static final int DEFAULT_PORT = 7878;
 
     public AgentboxdConfig {
@@ -25,7 +26,16 @@ public record AgentboxdConfig(Path stateDir, String host, int port, Path configF
 
     /** Reads {@code <stateDir>/config.yaml} when it exists. */
     public AgentboxdConfig(Path stateDir, String host, int port) {
-        this(stateDir, host, port, null);
+        this(stateDir, host, port, null, null);
+    }
+
+    public AgentboxdConfig(Path stateDir, String host, int port, Path configFile) {
+        this(stateDir, host, port, configFile, null);
+    }
+
+    /** The same, stopping (true) or keeping (false) the sandboxes when the daemon stops. */
+    public AgentboxdConfig withStopSandboxesOnExit(boolean stop) {
+        return new AgentboxdConfig(stateDir, host, port, configFile, stop);
     }
 
     public static AgentboxdConfig defaults() {
@@ -38,7 +48,7 @@ public record AgentboxdConfig(Path stateDir, String host, int port, Path configF
     }
 
     public AgentboxdConfig withPort(int newPort) {
-        return new AgentboxdConfig(stateDir, host, newPort, configFile);
+        return new AgentboxdConfig(stateDir, host, newPort, configFile, stopSandboxesOnExit);
     }
 
     /** The configuration file in effect: the given one, else {@code <stateDir>/config.yaml} (which may not exist). */
@@ -48,6 +58,7 @@ public record AgentboxdConfig(Path stateDir, String host, int port, Path configF
 
     /** Reads the configuration file (see {@link #configFile}). */
     public DaemonSettings readSettings() {
-        return DaemonSettings.read(stateDir, configFile);
+        DaemonSettings s = DaemonSettings.read(stateDir, configFile);
+        return stopSandboxesOnExit == null ? s : s.withStopSandboxesOnExit(stopSandboxesOnExit);
     }
 }

@@ -103,9 +103,15 @@ public final class Daemon implements AutoCloseable {
         this(tempDir());
     }
 
+    /** Stops its sandboxes when closed (tests leave nothing running). */
     public Daemon(Path stateDir) {
+        this(stateDir, true);
+    }
+
+    /** @param stopSandboxesOnExit false: as `agentbox serve` by default, the sandboxes outlive {@link #close()} */
+    public Daemon(Path stateDir, boolean stopSandboxesOnExit) {
         this.stateDir = stateDir;
-        this.agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0));
+        this.agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(stopSandboxesOnExit));
         this.token = agentboxd.adminToken();
     }
 

@@ -43,7 +43,9 @@ class IsolationTest {
         JsonNode r = run("ls /etc/shadow /root/.ssh /home/* " + daemon.stateDir + " " + daemon.stateDir.resolve("admin.token") + " 2>&1; echo done");
         assertThat(r.path("stdout").asText()).doesNotContain("abx_admin").contains("No such file").endsWith("done\n");
         assertThat(run("cat /etc/shadow").path("exitCode").asInt()).isNotZero();
-        assertThat(run("grep -r abx_admin / --include=admin.token 2>/dev/null; echo $?").path("stdout").asText()).isEqualTo("1\n");
+        // the default user cannot read everything (/root is 0700): what matters is that no file it sees holds a token
+        // (/usr is the host's read-only /usr, which agentboxd never writes to; scanning it costs a minute)
+        assertThat(run("grep -rl --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr abx_admin / 2>/dev/null | head -3; echo scanned").path("stdout").asText()).isEqualTo("scanned\n");
     }
 
     @Test

@@ -176,7 +176,8 @@ class QuotaTest {
             await().atMost(Duration.ofSeconds(40)).until(() -> second.list("default", "sandboxes").isEmpty());
             await().atMost(Duration.ofSeconds(30)).until(second.agentboxd::idle);
             try (GvisorRuntime runtime = new GvisorRuntime(state.resolve("runtime"))) {
-                assertThat(runtime.listContainers()).as("no orphan runs").isEmpty();
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(runtime.listContainers()).as("no orphan runs").isEmpty());
+                assertThat(runtime.listAttachable()).as("no orphan's shim is left").isEmpty();
             }
         }
     }

@@ -40,7 +40,7 @@ public final class RealAgentboxd implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0));
+        agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(true));
         client = SandboxClient.builder().endpoint(agentboxd.endpoint()).token(agentboxd.adminToken()).build();
         for (HasMetadata r : Resources.parseAll(manifests(pool))) client.resources().apply(r);
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> readyReplicas() >= 1);

@@ -390,6 +390,11 @@ public final class GvisorSandbox implements RunningSandbox {
     }
 
     @Override
+    public void whenGone(Runnable action) {
+        channel.closedFuture().thenRunAsync(action, r -> Thread.ofVirtual().start(r));
+    }
+
+    @Override
     public MainProcessState mainProcess() {
         Integer exit = mainExit;
         if (!mainStarted) return new MainProcessState(false, null);

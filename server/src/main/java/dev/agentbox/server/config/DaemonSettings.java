@@ -32,8 +32,12 @@ import java.util.stream.Collectors;
  * its default value to {@link #DEFAULTS}.
  *
  * @param quotas what one namespace, and the daemon as a whole, may hold
+ * @param sandboxDefaults the limits of a sandbox whose pod sets none (as a Kubernetes LimitRange's defaults)
+ * @param logs the main process's log of each sandbox
+ * @param stopSandboxesOnExit stop every sandbox when agentboxd stops; by default they keep running and the next
+ *        agentboxd on this state directory re-attaches to them ({@code agentbox serve --stop-sandboxes-on-exit})
  */
-public record DaemonSettings(Quotas quotas) {
+public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Logs logs, boolean stopSandboxesOnExit) {
     /** The file agentboxd reads from its state directory when no {@code --config} is given. */
     public static final String FILE_NAME = "config.yaml";
 
@@ -42,10 +46,81 @@ public record DaemonSettings(Quotas quotas) {
             new Quotas(
                     new Limits(50, 20, 100, ByteSize.parse("50Gi")),
                     new Limits(200, 100, 500, ByteSize.parse("200Gi")),
-                    new RateLimit(3, 60)));
+                    new RateLimit(3, 60)),
+            new SandboxDefaults(ByteSize.parse("1Gi"), CpuSize.parse("1"), 256, ByteSize.parse("1Gi")),
+            new Logs(ByteSize.parse("10Mi")),
+            false);
 
     public DaemonSettings {
         Objects.requireNonNull(quotas, "quotas");
+        Objects.requireNonNull(sandboxDefaults, "sandboxDefaults");
+        Objects.requireNonNull(logs, "logs");
+    }
+
+    /** The same settings, but stopping (true) or keeping (false) the sandboxes when agentboxd stops. */
+    public DaemonSettings withStopSandboxesOnExit(boolean stop) {
+        return new DaemonSettings(quotas, sandboxDefaults, logs, stop);
+    }
+
+    /**
+     * What a sandbox gets when its pod's {@code resources.limits} (and the {@code agentbox.dev/max-processes}
+     * annotation) say nothing.
+     *
+     * @param memory memory of each process and of all of them together
+     * @param cpu CPU, a Kubernetes quantity ({@code 1}, {@code 500m})
+     * @param processes processes (and threads) of one user inside the sandbox
+     * @param ephemeralStorage the writable root filesystem, /tmp and disk emptyDirs together; past it writes get ENOSPC
+     */
+    public record SandboxDefaults(ByteSize memory, CpuSize cpu, int processes, ByteSize ephemeralStorage) {
+        public SandboxDefaults {
+            Objects.requireNonNull(memory, "memory");
+            Objects.requireNonNull(cpu, "cpu");
+            Objects.requireNonNull(ephemeralStorage, "ephemeralStorage");
+            if (memory.bytes() < 16L << 20) throw new IllegalArgumentException("memory must be at least 16Mi, got " + memory);
+            if (cpu.millis() < 10) throw new IllegalArgumentException("cpu must be at least 10m, got " + cpu);
+            if (processes < 8) throw new IllegalArgumentException("processes must be at least 8, got " + processes);
+            if (ephemeralStorage.bytes() < 16L << 20) throw new IllegalArgumentException("ephemeralStorage must be at least 16Mi, got " + ephemeralStorage);
+        }
+    }
+
+    /**
+     * @param maxBytes size of a sandbox's log file before it is rotated; one rotated file is kept, so a sandbox's
+     *        log takes at most twice this
+     */
+    public record Logs(ByteSize maxBytes) {
+        public Logs {
+            Objects.requireNonNull(maxBytes, "maxBytes");
+            if (maxBytes.bytes() < 4096) throw new IllegalArgumentException("maxBytes must be at least 4096, got " + maxBytes);
+        }
+    }
+
+    /** CPU as a Kubernetes quantity ({@code 1}, {@code 2}, {@code 500m}), in thousandths of a core. */
+    public record CpuSize(long millis) {
+        public CpuSize {
+            if (millis < 0) throw new IllegalArgumentException("cpu must be 0 or more, got " + millis + "m");
+        }
+
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        static CpuSize fromJson(JsonNode value) {
+            if (value.isNumber()) return parse(value.asText());
+            if (value.isTextual()) return parse(value.asText());
+            throw new IllegalArgumentException("cpu is a quantity such as 1 or 500m, got " + value);
+        }
+
+        public static CpuSize parse(String quantity) {
+            try {
+                return new CpuSize(Quantity.getAmountInBytes(new Quantity(quantity)).multiply(BigDecimal.valueOf(1000))
+                        .setScale(0, java.math.RoundingMode.CEILING).longValueExact());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("not a cpu quantity: '" + quantity + "'; use 1, 2 or 500m");
+            }
+        }
+
+        @JsonValue
+        @Override
+        public String toString() {
+            return millis % 1000 == 0 ? Long.toString(millis / 1000) : millis + "m";
+        }
     }
 
     /**

@@ -60,6 +60,14 @@ public final class SandboxController implements Controller {
         return "sandbox";
     }
 
+    /** Condition type (agentbox extension): the sandbox was started again, and what it had was lost. */
+    public static final String RESTARTED = dev.agentbox.api.Names.AGENTBOX_PREFIX + "Restarted";
+    /** Annotation (agentbox extension): how many times the sandbox was started again, as a pod's restartCount. */
+    public static final String RESTART_COUNT_ANNOTATION = dev.agentbox.api.Names.AGENTBOX_PREFIX + "restart-count";
+    static final String REASON_SANDBOX_LOST = "SandboxLost";
+    static final String REASON_SANDBOX_FAILED = "SandboxFailed";
+    static final String REASON_MAIN_EXITED = "MainProcessExited";
+
     /** The runsc container id of a Sandbox object: one per object incarnation (uid). */
     public static String containerId(Sandbox sandbox) {
         return "ab-" + sandbox.getMetadata().getUid();
@@ -101,6 +109,7 @@ public final class SandboxController implements Controller {
         }
 
         String id = containerId(sandbox);
+        if (live.isStopping(key)) return Result.requeueAfter(Duration.ofMillis(500)); // a checkpoint is stopping it
         RunningSandbox running = live.get(key).orElse(null);
         if (running != null && !running.id().equals(id)) {
             stop(key, "object was recreated"); // same name, new incarnation
@@ -108,12 +117,14 @@ public final class SandboxController implements Controller {
         }
         String restartPolicy = restartPolicy(sandbox);
         if (running != null && !running.isAlive()) {
-            java.nio.file.Path logFile = running.logFile();
-            stop(key, "sandbox process died");
+            String why = running.failure();
+            stop(key, "sandbox failed: " + why);
             if ("Never".equals(restartPolicy)) {
-                setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox's init process exited; restartPolicy is Never. Its main process's output is in " + logFile + " on the host");
+                setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox failed (" + why + "); restartPolicy is Never. Its main process's output: `agentbox logs "
+                        + key.name() + " -n " + key.namespace() + "`");
                 return later;
             }
+            restarted(sandbox, REASON_SANDBOX_FAILED, why);
             running = null;
         }
         if (running != null) {
@@ -127,13 +138,32 @@ public final class SandboxController implements Controller {
                     return later;
                 }
                 stop(key, "main process exited with code " + code + ", restarting (restartPolicy " + restartPolicy + ")");
+                restarted(sandbox, REASON_MAIN_EXITED, "the main process exited with code " + code);
+                running = null;
+            }
+        }
+        if (running == null) {
+            SandboxConfig config = configs.forSandbox(sandbox, id);
+            // A sandbox started by an earlier agentboxd (or by this one, before a restart) keeps running: attach to it.
+            try {
+                running = runtime.attach(config);
+                log.info("sandbox {} re-attached to {}", key, id);
+            } catch (RuntimeFailure e) {
+                if (e.kind() != RuntimeFailure.Kind.NOT_FOUND) {
+                    log.warn("sandbox {}: cannot re-attach to {}: {}", key, id, e.getMessage());
+                    runtime.destroy(id);
+                    if ("Never".equals(restartPolicy)) {
+                        setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox was lost (" + e.getMessage() + "); restartPolicy is Never");
+                        return later;
+                    }
+                    restarted(sandbox, REASON_SANDBOX_LOST, e.getMessage());
+                }
                 running = null;
             }
         }
         if (running == null) {
             setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "starting the gVisor sandbox");
             SandboxConfig config = configs.forSandbox(sandbox, id);
-            runtime.destroy(id); // a container left by an earlier agentboxd under this id cannot be re-attached
             try {
                 running = snapshots == null ? null : restore(sandbox, config);
                 if (running == null) running = runtime.start(config);
@@ -142,12 +172,14 @@ public final class SandboxController implements Controller {
                 setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox could not start: " + e.getMessage());
                 return e.kind() == RuntimeFailure.Kind.FAILED ? Result.requeueAfter(Duration.ofSeconds(5)) : later;
             }
+            startedHere.remove(id);
+            log.info("sandbox {} started as {}", key, id);
+        }
+        if (live.get(key).orElse(null) != running) {
             live.put(key, running);
             if (snapshots != null) { // the workload trigger: `/.agentbox/init snapshot [note]` inside the sandbox
                 running.onSnapshotRequest(note -> Thread.ofVirtual().start(() -> snapshots.workloadRequest(key, note)));
             }
-            startedHere.remove(id);
-            log.info("sandbox {} started as {}", key, id);
         }
         // Probe until the sandbox first becomes Ready; after that, a metadata change (a claim adopting it)
         // must not cost a probe process while the claimant is starting its own commands.
@@ -219,6 +251,32 @@ public final class SandboxController implements Controller {
                     "restore from podsnapshot " + name + " failed (" + e.getMessage() + "); started cold instead");
             return null;
         }
+    }
+
+    /**
+     * Records that the sandbox is being started again and why: its processes, memory and files are gone. The
+     * same name never silently stands for a fresh sandbox: the condition (and the restart count) says so.
+     */
+    private void restarted(Sandbox sandbox, String reason, String why) {
+        Sandbox cur = store.get(Sandbox.class, sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName()).orElse(null);
+        if (cur == null) return;
+        java.util.Map<String, String> annotations = new java.util.LinkedHashMap<>(cur.getMetadata().getAnnotations() == null ? java.util.Map.of() : cur.getMetadata().getAnnotations());
+        int count = 1;
+        try {
+            count = Integer.parseInt(annotations.getOrDefault(RESTART_COUNT_ANNOTATION, "0")) + 1;
+        } catch (NumberFormatException ignored) {
+            // not ours to trust: start counting again
+        }
+        annotations.put(RESTART_COUNT_ANNOTATION, Integer.toString(count));
+        cur.getMetadata().setAnnotations(annotations);
+        cur.getMetadata().setResourceVersion(null);
+        try {
+            store.update(cur);
+        } catch (RuntimeException e) {
+            log.debug("sandbox {}: restart count: {}", cur.getMetadata().getName(), e.toString());
+        }
+        setCondition(sandbox, RESTARTED, true, reason, "started again (restart " + count + ") at " + clock.instant()
+                + ": " + why + "; its processes, memory and files were lost");
     }
 
     private void setCondition(Sandbox sandbox, String type, boolean value, String reason, String message) {

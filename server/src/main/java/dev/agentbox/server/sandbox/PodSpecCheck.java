@@ -105,9 +105,9 @@ public final class PodSpecCheck {
             errors.add(new FieldError(path + ".restartPolicy", "must be Always, OnFailure or Never, got " + spec.getRestartPolicy()));
         }
         Integer uid = effectiveUser(spec, containers.isEmpty() ? null : containers.get(0));
-        if (runAsNonRoot(spec, containers.isEmpty() ? null : containers.get(0)) && (uid == null || uid == 0)) {
-            errors.add(new FieldError(path + ".securityContext.runAsNonRoot",
-                    "is true but runAsUser is " + (uid == null ? "not set (the image default is root)" : "0") + "; set runAsUser to a non-zero uid, e.g. 1000"));
+        // without runAsUser the image's User decides: SandboxConfigs checks it against runAsNonRoot
+        if (runAsNonRoot(spec, containers.isEmpty() ? null : containers.get(0)) && uid != null && uid == 0) {
+            errors.add(new FieldError(path + ".securityContext.runAsNonRoot", "is true but runAsUser is 0; set runAsUser to a non-zero uid, e.g. 1000"));
         }
         return new Findings(errors, warnings);
     }
@@ -130,6 +130,8 @@ public final class PodSpecCheck {
             if (v.getEmptyDir() == null) {
                 errors.add(new FieldError(path + "[" + i + "]", "volume " + v.getName()
                         + ": only emptyDir volumes are supported by agentboxd (hostPath, secrets, configMaps and claims cannot be mounted into a local sandbox)"));
+            } else if (v.getEmptyDir().getMedium() != null && !Set.of("", "Memory").contains(v.getEmptyDir().getMedium())) {
+                errors.add(new FieldError(path + "[" + i + "].emptyDir.medium", "must be \"\" (the sandbox's ephemeral storage) or Memory, got " + v.getEmptyDir().getMedium()));
             }
         }
         return volumes.stream().filter(v -> v.getEmptyDir() != null).map(Volume::getName).collect(Collectors.toSet());
@@ -145,7 +147,9 @@ public final class PodSpecCheck {
         }
         if (c.getResources() != null && c.getResources().getLimits() != null) {
             for (String k : c.getResources().getLimits().keySet()) {
-                if (!Set.of("cpu", "memory").contains(k)) warnings.add(path + ".resources.limits." + k + ": ignored (only cpu and memory are enforced)");
+                if (!Set.of("cpu", "memory", "ephemeral-storage").contains(k)) {
+                    warnings.add(path + ".resources.limits." + k + ": ignored (cpu, memory and ephemeral-storage are enforced)");
+                }
             }
         }
         if (!empty2(c.getEnvFrom())) errors.add(new FieldError(path + ".envFrom", "not supported by agentboxd (no ConfigMaps or Secrets on one host); list env values instead"));
@@ -184,6 +188,12 @@ public final class PodSpecCheck {
             if (sc.getCapabilities() != null && !empty2(sc.getCapabilities().getAdd())) {
                 errors.add(new FieldError(path + ".securityContext.capabilities.add", "adding capabilities is not allowed on agentboxd"));
             }
+            List<String> drop = sc.getCapabilities() == null || sc.getCapabilities().getDrop() == null ? List.of() : sc.getCapabilities().getDrop();
+            for (int i = 0; i < drop.size(); i++) {
+                if (dev.agentbox.runtime.SandboxConfig.canonicalCapability(drop.get(i)) == null) {
+                    errors.add(new FieldError(path + ".securityContext.capabilities.drop[" + i + "]", "unknown capability " + drop.get(i) + "; use a name like NET_RAW, or ALL"));
+                }
+            }
             if (sc.getProcMount() != null && !"Default".equals(sc.getProcMount())) errors.add(new FieldError(path + ".securityContext.procMount", "only Default is supported"));
             if (sc.getWindowsOptions() != null) errors.add(new FieldError(path + ".securityContext.windowsOptions", "not supported: sandboxes are Linux"));
             if (sc.getSeccompProfile() != null || sc.getSeLinuxOptions() != null || sc.getAppArmorProfile() != null) {
@@ -202,7 +212,7 @@ public final class PodSpecCheck {
         return spec.getSecurityContext() == null || spec.getSecurityContext().getRunAsGroup() == null ? null : spec.getSecurityContext().getRunAsGroup().intValue();
     }
 
-    private static boolean runAsNonRoot(PodSpec spec, Container c) {
+    static boolean runAsNonRoot(PodSpec spec, Container c) {
         if (c != null && c.getSecurityContext() != null && c.getSecurityContext().getRunAsNonRoot() != null) return c.getSecurityContext().getRunAsNonRoot();
         return spec.getSecurityContext() != null && Boolean.TRUE.equals(spec.getSecurityContext().getRunAsNonRoot());
     }

@@ -1,8 +1,13 @@
 package dev.agentbox.server.sandbox;
 
+import dev.agentbox.api.FieldError;
 import dev.agentbox.api.InvalidException;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
+import dev.agentbox.runtime.ImageStore;
+import dev.agentbox.runtime.RuntimeFailure;
 import dev.agentbox.runtime.SandboxConfig;
+import dev.agentbox.server.config.DaemonSettings;
+import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -12,52 +17,88 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Turns a Sandbox's pod template into the runtime's {@link SandboxConfig}: containers[0]'s image,
- * command + args, env, workingDir, cpu/memory limits, user/group, readOnlyRootFilesystem, its
- * emptyDir mounts and exec readiness probe. Admission has already refused what cannot be honoured;
- * this re-checks so that an object stored by an older version still fails loudly.
+ * command + args, env, workingDir, cpu/memory/ephemeral-storage limits, user/group, capabilities,
+ * readOnlyRootFilesystem, its emptyDir mounts and exec readiness probe. Admission has already refused what
+ * cannot be honoured; this re-checks so that an object stored by an older version still fails loudly.
+ *
+ * <p>Limits a pod does not set come from the daemon's {@link DaemonSettings.SandboxDefaults} (as a Kubernetes LimitRange's
+ * defaults): no sandbox runs without a memory, CPU, process and storage limit. The user is the pod's
+ * runAsUser, else the image's configured User (the built-in image's is the unprivileged {@code sandbox}).
  */
 public final class SandboxConfigs {
     /** The default process-count limit (a fork bomb hits it; override with the annotation). */
     public static final String MAX_PROCESSES_ANNOTATION = "agentbox.dev/max-processes";
+
+    private final DaemonSettings.SandboxDefaults defaults;
+    private final ImageStore images;
+
+    /** @param images resolves an image's config (its User); null: every image is treated as the built-in one */
+    public SandboxConfigs(DaemonSettings.SandboxDefaults defaults, ImageStore images) {
+        this.defaults = defaults;
+        this.images = images;
+    }
 
     public SandboxConfig forSandbox(Sandbox sandbox, String containerId) {
         PodSpec pod = sandbox.getSpec().getPodTemplate() == null ? null : sandbox.getSpec().getPodTemplate().getSpec();
         PodSpecCheck.Findings findings = PodSpecCheck.check(pod, "spec.podTemplate.spec");
         if (!findings.errors().isEmpty()) throw new InvalidException(findings.errors());
         Container c = pod.getContainers().get(0);
+        ImageStore.ImageConfig image;
+        try {
+            image = images == null ? ImageStore.ImageConfig.BUILTIN_CONFIG : images.config(c.getImage());
+        } catch (RuntimeFailure e) {
+            throw new InvalidException(List.of(new FieldError("spec.podTemplate.spec.containers[0].image", e.getMessage())));
+        }
 
         List<String> command = new ArrayList<>();
         if (c.getCommand() != null) command.addAll(c.getCommand());
         if (c.getArgs() != null) command.addAll(c.getArgs());
         Map<String, String> env = new LinkedHashMap<>();
+        for (String kv : image.env()) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) env.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
         for (EnvVar e : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) env.put(e.getName(), e.getValue() == null ? "" : e.getValue());
 
         Map<String, Quantity> limits = c.getResources() == null || c.getResources().getLimits() == null ? Map.of() : c.getResources().getLimits();
-        long memory = limits.containsKey("memory") ? Quantity.getAmountInBytes(limits.get("memory")).longValue() : 0;
-        long cpuMillis = limits.containsKey("cpu") ? Quantity.getAmountInBytes(limits.get("cpu")).multiply(BigDecimal.valueOf(1000)).longValue() : 0;
+        long memory = limits.containsKey("memory") ? Quantity.getAmountInBytes(limits.get("memory")).longValue() : defaults.memory().bytes();
+        long cpuMillis = limits.containsKey("cpu")
+                ? Quantity.getAmountInBytes(limits.get("cpu")).multiply(BigDecimal.valueOf(1000)).longValue() : defaults.cpu().millis();
+        long storage = limits.containsKey("ephemeral-storage")
+                ? Quantity.getAmountInBytes(limits.get("ephemeral-storage")).longValue() : defaults.ephemeralStorage().bytes();
 
         Integer uid = PodSpecCheck.effectiveUser(pod, c);
         Integer gid = PodSpecCheck.effectiveGroup(pod, c);
+        int runUid = uid != null ? uid : image.uid();
+        int runGid = gid != null ? gid : uid != null ? uid : image.gid();
+        if (runUid == 0 && PodSpecCheck.runAsNonRoot(pod, c)) {
+            throw new InvalidException("spec.podTemplate.spec.securityContext.runAsNonRoot", "is true but the image " + c.getImage()
+                    + " runs as root and runAsUser is not set; set runAsUser to a non-zero uid, e.g. 1000");
+        }
         boolean readOnlyRoot = c.getSecurityContext() != null && Boolean.TRUE.equals(c.getSecurityContext().getReadOnlyRootFilesystem());
 
         Map<String, Volume> volumes = new LinkedHashMap<>();
         for (Volume v : pod.getVolumes() == null ? List.<Volume>of() : pod.getVolumes()) volumes.put(v.getName(), v);
         List<SandboxConfig.EmptyDir> emptyDirs = new ArrayList<>();
         for (VolumeMount m : c.getVolumeMounts() == null ? List.<VolumeMount>of() : c.getVolumeMounts()) {
-            Quantity size = volumes.get(m.getName()).getEmptyDir().getSizeLimit();
+            var emptyDir = volumes.get(m.getName()).getEmptyDir();
+            Quantity size = emptyDir.getSizeLimit();
             emptyDirs.add(new SandboxConfig.EmptyDir(m.getName(), m.getMountPath(),
-                    size == null ? 0 : Quantity.getAmountInBytes(size).longValue(), Boolean.TRUE.equals(m.getReadOnly())));
+                    size == null ? 0 : Quantity.getAmountInBytes(size).longValue(), Boolean.TRUE.equals(m.getReadOnly()),
+                    "Memory".equals(emptyDir.getMedium())));
         }
         List<String> probe = c.getReadinessProbe() == null || c.getReadinessProbe().getExec() == null
                 ? List.of() : c.getReadinessProbe().getExec().getCommand();
 
         String annotated = sandbox.getMetadata().getAnnotations() == null ? null : sandbox.getMetadata().getAnnotations().get(MAX_PROCESSES_ANNOTATION);
-        int maxProcesses = SandboxConfig.DEFAULT_MAX_PROCESSES;
+        int maxProcesses = defaults.processes();
         if (annotated != null) {
             try {
                 maxProcesses = Integer.parseInt(annotated.trim());
@@ -67,8 +108,22 @@ public final class SandboxConfigs {
         }
         String hostname = sandbox.getMetadata().getName();
         if (hostname.length() > 63) hostname = hostname.substring(0, 63);
+        String workingDir = c.getWorkingDir() != null ? c.getWorkingDir() : image.workingDir();
 
-        return new SandboxConfig(containerId, c.getImage(), command, env, c.getWorkingDir(), memory, cpuMillis, maxProcesses,
-                uid == null ? 0 : uid, gid == null ? (uid == null ? 0 : uid) : gid, readOnlyRoot, emptyDirs, probe, hostname);
+        return new SandboxConfig(containerId, c.getImage(), command, env, workingDir, memory, cpuMillis, maxProcesses,
+                runUid, runGid, readOnlyRoot, emptyDirs, probe, hostname, storage, capabilities(c));
+    }
+
+    /** What a root command gets: the default set without what securityContext.capabilities.drop names (ALL: none). */
+    static Set<String> capabilities(Container c) {
+        Capabilities caps = c.getSecurityContext() == null ? null : c.getSecurityContext().getCapabilities();
+        if (caps == null || caps.getDrop() == null || caps.getDrop().isEmpty()) return SandboxConfig.DEFAULT_CAPABILITIES;
+        Set<String> out = new LinkedHashSet<>(SandboxConfig.DEFAULT_CAPABILITIES);
+        for (String d : caps.getDrop()) {
+            String name = SandboxConfig.canonicalCapability(d);
+            if ("ALL".equals(name)) return Set.of();
+            out.remove(name);
+        }
+        return out;
     }
 }

@@ -87,6 +87,7 @@ public final class TriggerController implements Controller {
         }
         boolean resume = policy.getSpec().getTriggerConfig() == null
                 || policy.getSpec().getTriggerConfig().effectivePostCheckpoint() == PostCheckpoint.RESUME;
+        if (!resume) live.stopping(ObjectKey.of(sandbox));
         try {
             PodSnapshot ps = snapshots.checkpoint(sandbox, running.get(), policy, resume, Map.of(SnapshotService.TRIGGER_UID_LABEL, uid));
             if (!resume) stopSource(sandbox);
@@ -97,6 +98,8 @@ public final class TriggerController implements Controller {
         } catch (RuntimeFailure | RuntimeException e) {
             log.warn("trigger {}: checkpoint of {} failed: {}", key, target, e.getMessage());
             finish(trigger, null, "checkpoint of sandbox " + target + " failed: " + e.getMessage());
+        } finally {
+            if (!resume) live.stopped(ObjectKey.of(sandbox));
         }
         return Result.DONE;
     }

@@ -66,7 +66,7 @@ class PodSpecCheckTest {
                     exec:
                       command: ["true"]
                 """);
-        SandboxConfig c = new SandboxConfigs().forSandbox(s, "ab-1");
+        SandboxConfig c = new SandboxConfigs(dev.agentbox.server.config.DaemonSettings.DEFAULTS.sandboxDefaults(), null).forSandbox(s, "ab-1");
         assertThat(c.command()).containsExactly("python3", "-m", "http.server");
         assertThat(c.env()).containsEntry("A", "b");
         assertThat(c.workingDir()).isEqualTo("/tmp");
@@ -133,17 +133,58 @@ class PodSpecCheckTest {
     }
 
     @Test
-    void runAsNonRootWithoutAUserIsRefused() {
-        Sandbox s = sandbox("""
+    void runAsNonRootIsCheckedAgainstTheImagesUser() {
+        SandboxConfigs configs = new SandboxConfigs(dev.agentbox.server.config.DaemonSettings.DEFAULTS.sandboxDefaults(), null);
+        // the built-in image runs as the unprivileged user sandbox (1000): runAsNonRoot holds without runAsUser
+        SandboxConfig c = configs.forSandbox(sandbox("""
                 securityContext:
                   runAsNonRoot: true
                 containers:
                 - name: main
                   image: agentbox/builtin
-                """);
-        assertThatThrownBy(() -> new SandboxConfigs().forSandbox(s, "ab-1"))
+                """), "ab-1");
+        assertThat(c.uid()).isEqualTo(1000);
+        assertThatThrownBy(() -> configs.forSandbox(sandbox("""
+                securityContext:
+                  runAsNonRoot: true
+                  runAsUser: 0
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                """), "ab-1"))
                 .isInstanceOf(InvalidException.class)
                 .hasMessageContaining("spec.podTemplate.spec.securityContext.runAsNonRoot")
                 .hasMessageContaining("set runAsUser");
+    }
+
+    @Test
+    void limitsTheTemplateDoesNotSetComeFromTheDaemonsDefaults() {
+        SandboxConfig c = new SandboxConfigs(dev.agentbox.server.config.DaemonSettings.DEFAULTS.sandboxDefaults(), null).forSandbox(sandbox("""
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                  securityContext:
+                    capabilities:
+                      drop: [NET_RAW, CAP_CHOWN]
+                """), "ab-1");
+        assertThat(c.memoryLimitBytes()).isEqualTo(1L << 30);
+        assertThat(c.cpuMillis()).isEqualTo(1000);
+        assertThat(c.ephemeralStorageBytes()).isEqualTo(1L << 30);
+        assertThat(c.maxProcesses()).isEqualTo(256);
+        assertThat(c.capabilities()).doesNotContain("CHOWN", "KILL", "SYS_PTRACE").contains("DAC_OVERRIDE", "SETUID");
+        SandboxConfig none = new SandboxConfigs(dev.agentbox.server.config.DaemonSettings.DEFAULTS.sandboxDefaults(), null).forSandbox(sandbox("""
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                  resources:
+                    limits: {memory: 256Mi, cpu: 500m, ephemeral-storage: 100Mi}
+                  securityContext:
+                    capabilities:
+                      drop: [ALL]
+                """), "ab-1");
+        assertThat(none.capabilities()).isEmpty();
+        assertThat(none.memoryLimitBytes()).isEqualTo(256L << 20);
+        assertThat(none.cpuMillis()).isEqualTo(500);
+        assertThat(none.ephemeralStorageBytes()).isEqualTo(100L * 1024 * 1024);
     }
 }
