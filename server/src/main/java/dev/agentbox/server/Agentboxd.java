@@ -163,7 +163,7 @@ public final class Agentboxd implements AutoCloseable {
         for (Sandbox s : store.list(Sandbox.class, null)) {
             if (!Conditions.isReady(s)) continue;
             Condition c = Conditions.of(Conditions.READY, Conditions.FALSE, Conditions.REASON_DEPENDENCIES_NOT_READY,
-                    "agentboxd restarted; re-attaching to the running sandbox", s.getMetadata().getGeneration());
+                    SandboxController.REATTACHING, s.getMetadata().getGeneration());
             Conditions.set(s.getStatus(), c, clock.instant());
             s.getMetadata().setResourceVersion(null);
             store.updateStatus(s);

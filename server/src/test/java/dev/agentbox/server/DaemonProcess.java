@@ -25,14 +25,39 @@ final class DaemonProcess {
     private String endpoint;
     private String token;
 
-    DaemonProcess(Path stateDir) throws IOException {
+    /** The time from starting the JVM until its endpoint file was written (the API answers from then on). */
+    final Duration startup;
+
+    DaemonProcess(Path stateDir, String... extraArgs) throws IOException {
         this.stateDir = stateDir;
-        this.process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Agentboxd.class.getName(), "--state-dir", stateDir.toString(), "--port", "0")
-                .redirectErrorStream(true).redirectOutput(stateDir.resolve("first.log").toFile()).start();
-        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(stateDir.resolve("endpoint")));
+        Files.createDirectories(stateDir);
+        Files.deleteIfExists(stateDir.resolve("endpoint")); // a kill -9 leaves the last one's behind
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Agentboxd.class.getName(), "--state-dir", stateDir.toString(), "--port", "0"));
+        cmd.addAll(java.util.List.of(extraArgs));
+        long t0 = System.nanoTime();
+        this.process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(stateDir.resolve("first.log").toFile())).start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> Files.exists(stateDir.resolve("endpoint")));
+        startup = Duration.ofNanos(System.nanoTime() - t0);
         endpoint = Files.readString(stateDir.resolve("endpoint")).trim();
         token = Files.readString(stateDir.resolve("admin.token")).trim();
+    }
+
+    String endpoint() {
+        return endpoint;
+    }
+
+    String token() {
+        return token;
+    }
+
+    /** SIGTERM (the shutdown hook runs), and wait until the process is gone; returns how long that took. */
+    Duration terminate() throws InterruptedException {
+        long t0 = System.nanoTime();
+        process.destroy();
+        if (!process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) throw new IllegalStateException("agentboxd ignored SIGTERM for 120 s");
+        return Duration.ofNanos(System.nanoTime() - t0);
     }
 
     /** POSTs a manifest to {@code path} and fails the test on an error Status. */

@@ -68,6 +68,15 @@ public final class SandboxController implements Controller {
     static final String REASON_SANDBOX_FAILED = "SandboxFailed";
     static final String REASON_MAIN_EXITED = "MainProcessExited";
 
+    /** The Ready message of a sandbox that was Ready when agentboxd stopped, until it is re-attached. */
+    public static final String REATTACHING = "agentboxd restarted; re-attaching to the running sandbox";
+
+    /** Ready, or Ready when the last agentboxd stopped: its container was running. */
+    private static boolean wasRunning(Sandbox sandbox) {
+        Condition ready = Conditions.get(sandbox.getStatus(), Conditions.READY).orElse(null);
+        return ready != null && (Conditions.TRUE.equals(ready.getStatus()) || REATTACHING.equals(ready.getMessage()));
+    }
+
     /** The runsc container id of a Sandbox object: one per object incarnation (uid). */
     public static String containerId(Sandbox sandbox) {
         return "ab-" + sandbox.getMetadata().getUid();
@@ -152,11 +161,13 @@ public final class SandboxController implements Controller {
                 if (e.kind() != RuntimeFailure.Kind.NOT_FOUND) {
                     log.warn("sandbox {}: cannot re-attach to {}: {}", key, id, e.getMessage());
                     runtime.destroy(id);
-                    if ("Never".equals(restartPolicy)) {
-                        setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox was lost (" + e.getMessage() + "); restartPolicy is Never");
-                        return later;
+                    if (wasRunning(sandbox)) { // one that never ran (agentboxd stopped while starting it) just starts
+                        if ("Never".equals(restartPolicy)) {
+                            setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox was lost (" + e.getMessage() + "); restartPolicy is Never");
+                            return later;
+                        }
+                        restarted(sandbox, REASON_SANDBOX_LOST, e.getMessage());
                     }
-                    restarted(sandbox, REASON_SANDBOX_LOST, e.getMessage());
                 }
                 running = null;
             }
