@@ -78,6 +78,7 @@ public final class Agentboxd implements AutoCloseable {
     private final java.nio.channels.FileChannel lockChannel;
 
     private Agentboxd(AgentboxdConfig config) throws IOException {
+        long t0 = System.nanoTime();
         this.config = config;
         this.settings = config.readSettings(); // a bad config file fails here, before anything is touched
         Path dir = config.stateDir();
@@ -116,7 +117,9 @@ public final class Agentboxd implements AutoCloseable {
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + " (" + e.getMessage()
                     + "); is another program using the port? Choose another with --port", e);
         }
+        long tOpen = System.nanoTime();
         markRestarted(clock);
+        long tMarked = System.nanoTime();
         this.gc = new GarbageCollector(store);
         int orphans = gc.collectOrphans(); // before any controller could start an orphan again
         if (orphans > 0) log.info("deleted {} object(s) whose owners are gone", orphans);
@@ -138,6 +141,7 @@ public final class Agentboxd implements AutoCloseable {
         this.poolQueue = new WorkQueue(new WarmPoolController(store, poolActivity, clock), 2);
         this.snapshotConfigQueue = new WorkQueue(new SnapshotConfigController(store, snapshots.storage(), clock), 1);
         this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, snapshotConfigQueue, claims, gc);
+        long tWired = System.nanoTime();
         router.resyncAll();
 
         api.start();
@@ -151,7 +155,9 @@ public final class Agentboxd implements AutoCloseable {
         ticker.scheduleWithFixedDelay(this::resync, 30, 30, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::retention, 5, 5, TimeUnit.SECONDS);
-        log.info("agentboxd listening on {} (state in {})", endpoint, dir);
+        long tUp = System.nanoTime();
+        log.info("agentboxd listening on {} (state in {}); started in {} ms (store and runtime {} ms, marking sandboxes {} ms, "
+                + "collect and wire {} ms, resync {} ms)", endpoint, dir, ms(tUp - t0), ms(tOpen - t0), ms(tMarked - tOpen), ms(tWired - tMarked), ms(tUp - tWired));
     }
 
     /**
@@ -227,6 +233,10 @@ public final class Agentboxd implements AutoCloseable {
         Agentboxd daemon = start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close));
         daemon.awaitTermination();
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
     }
 
     private static String need(String option, String value) {
