@@ -49,7 +49,10 @@ class ManySandboxesTest {
             await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> readyCount(d) == SANDBOXES);
 
             // 29 fast readers and one that reads 1 KB a second, each streaming a command's output for ~15 s
-            String stream = Daemon.JSON.writeValueAsString(Map.of("shell", "line=$(printf '%2000s' | tr ' ' x); for i in $(seq 1 1500); do echo $line; sleep 0.01; done",
+            // one process per stream, 2 KB every 10 ms (~200 KB/s): output, not process spawning (each spawn costs
+            // gVisor 5-8 ms of CPU, and 30 sandboxes spawning 100 processes a second would saturate both cores)
+            String stream = Daemon.JSON.writeValueAsString(Map.of("command", List.of("python3", "-c",
+                    "import time\nline = 'x' * 2000\nfor i in range(1500):\n    print(line, flush=True)\n    time.sleep(0.01)\n"),
                     "timeoutSeconds", 60, "maxOutputBytes", 16 << 20));
             List<Thread> streams = new ArrayList<>();
             AtomicLong fastBytes = new AtomicLong();
