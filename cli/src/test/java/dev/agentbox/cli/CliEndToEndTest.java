@@ -88,6 +88,55 @@ class CliEndToEndTest {
     }
 
     @Test
+    void logsPrintsTheMainProcesssOutputAndFollowsItUntilTheSandboxIsDeleted(@TempDir Path tmp) throws Exception {
+        Path manifest = tmp.resolve("ticker.yaml");
+        Files.writeString(manifest, """
+                apiVersion: agents.x-k8s.io/v1beta1
+                kind: Sandbox
+                metadata:
+                  name: cli-ticker
+                spec:
+                  podTemplate:
+                    spec:
+                      containers:
+                      - name: main
+                        image: agentbox/builtin
+                        command: ["sh", "-c", "echo to-stdout; echo to-stderr >&2; i=0; while true; do sleep 0.3; i=$((i+1)); echo tick-$i; done"]
+                """);
+        Run applied = agentbox("apply", "-f", manifest.toString());
+        assertThat(applied.code()).as(applied.err()).isZero();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> agentbox("logs", "cli-ticker").out().contains("tick-1\n"));
+
+        Run all = agentbox("logs", "cli-ticker");
+        assertThat(all.code()).as(all.err()).isZero();
+        assertThat(all.out()).startsWith("to-stdout\n").contains("to-stderr\n", "tick-1\n");
+        Run last = agentbox("logs", "cli-ticker", "--tail", "1", "-n", "default");
+        assertThat(last.code()).as(last.err()).isZero();
+        assertThat(last.out()).matches("tick-\\d+\n");
+
+        // -f: what is there, then new lines as they come, until the sandbox is deleted; then exit 0
+        java.io.StringWriter followed = new java.io.StringWriter();
+        java.util.concurrent.CompletableFuture<Integer> follow = java.util.concurrent.CompletableFuture.supplyAsync(() -> Main.execute(
+                new String[] {"--server", daemon.endpoint().toString(), "--token", daemon.adminToken(), "logs", "-f", "--tail", "1", "cli-ticker"},
+                new PrintWriter(followed, true), new PrintWriter(new StringWriter(), true), new ByteArrayInputStream(new byte[0])));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> followed.toString().lines().count() >= 3);
+        List<String> ticks = followed.toString().lines().limit(3).toList();
+        int first = Integer.parseInt(ticks.get(0).substring(5));
+        assertThat(ticks).containsExactly("tick-" + first, "tick-" + (first + 1), "tick-" + (first + 2));
+        assertThat(follow).isNotDone();
+        assertThat(agentbox("delete", "sandbox", "cli-ticker").code()).isZero();
+        assertThat(follow.get(20, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+
+        Run missing = agentbox("logs", "cli-ticker");
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).contains("cli-ticker").contains("not found").doesNotContain("Exception");
+        assertThat(agentbox("logs", "-f", "no-such-sandbox").code()).isEqualTo(1);
+
+        Run help = raw("logs", "--help");
+        assertThat(help.out()).contains("stdout and stderr", "logs.maxBytes", "while agentboxd is down", "--follow", "--tail");
+    }
+
+    @Test
     void quickstartComputesThe56thPrimeInsideGvisor() throws Exception {
         String hostKernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
         Run quick = raw("quickstart", "--repo", REPO.toString());

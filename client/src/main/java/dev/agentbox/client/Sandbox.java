@@ -41,6 +41,28 @@ public interface Sandbox extends AutoCloseable {
         throw new UnsupportedOperationException("this backend does not support fork");
     }
 
+    /**
+     * The log of the sandbox's main process (the pod's container command): its stdout and stderr, interleaved as
+     * written. agentboxd keeps it while the Sandbox exists, also while agentboxd itself is down, capped at
+     * {@code logs.maxBytes} (default 10 MiB) with one older file: at most twice that. A sandbox that has written nothing
+     * has an empty log. On a cluster it is the Pod's log (pods/log).
+     *
+     * @param tailLines only the last this many lines (across the older file and the current one); null: all of it
+     * @throws dev.agentbox.api.NotFoundException when the sandbox does not exist
+     */
+    default String logs(Integer tailLines) {
+        throw new UnsupportedOperationException("this backend does not serve sandbox logs");
+    }
+
+    /**
+     * The log as it grows: what {@link #logs(Integer) logs(tailLines)} returns, then output as the main process writes
+     * it, until the sandbox stops or is deleted (the stream then ends). Close the stream to stop following. The bytes
+     * are UTF-8 text as the process wrote it.
+     */
+    default java.io.InputStream followLogs(Integer tailLines) {
+        throw new UnsupportedOperationException("this backend does not serve sandbox logs");
+    }
+
     /** Releases the sandbox now: deletes its claim (the daemon then deletes the sandbox per the claim's policy). Idempotent. */
     void terminate();
 

@@ -103,13 +103,14 @@ public final class Agentboxd implements AutoCloseable {
         this.store = new Store(dir.resolve("state.db"), mapper);
         store.setGuard(new QuotaGuard(store, settings.quotas(), config.effectiveConfigFile()));
         this.tokens = new Tokens(dir, mapper);
-        this.runtime = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes()));
+        GvisorRuntime gvisor = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes()));
+        this.runtime = gvisor;
         Clock clock = Clock.systemUTC();
 
         // bind the port before anything starts a sandbox: a port in use must fail with nothing to clean up
         try {
             this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), store, new LocalAdmission(store, runtime.images()),
-                    tokens, live, metrics, runtime.images(), mapper);
+                    tokens, live, metrics, runtime.images(), gvisor::logFile, mapper);
         } catch (IOException e) {
             runtime.close();
             store.close();

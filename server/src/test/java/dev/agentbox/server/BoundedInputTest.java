@@ -215,6 +215,7 @@ class BoundedInputTest {
         allowed.put(dataPlane("files/list") + "?path=/tmp", "GET");
         allowed.put(dataPlane("files/stat") + "?path=/tmp", "GET");
         allowed.put(dataPlane("files/mkdir") + "?path=/tmp/d", "POST");
+        allowed.put(dataPlane("log"), "GET");
         allowed.put("/healthz", "GET");
         allowed.put("/metrics", "GET");
         for (var route : allowed.entrySet()) {

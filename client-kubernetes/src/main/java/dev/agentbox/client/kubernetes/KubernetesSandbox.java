@@ -25,6 +25,11 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
+import io.fabric8.kubernetes.client.dsl.ContainerResource;
+import io.fabric8.kubernetes.client.dsl.LogWatch;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,7 +41,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
-/** A sandbox on a cluster: commands and files through {@code pods/exec} on its Pod; snapshots through podsnapshot.gke.io. */
+/**
+ * A sandbox on a cluster: commands and files through {@code pods/exec} on its Pod, its log through {@code pods/log};
+ * snapshots through podsnapshot.gke.io.
+ */
 final class KubernetesSandbox implements dev.agentbox.client.Sandbox, Commands {
     static final Duration WAIT = Duration.ofMinutes(2);
 
@@ -103,6 +111,57 @@ final class KubernetesSandbox implements dev.agentbox.client.Sandbox, Commands {
     @Override
     public CommandResult run(CommandRequest request, Consumer<String> onStdout, Consumer<String> onStderr) {
         return exec().run(request, onStdout, onStderr);
+    }
+
+    // ---- the main process's log: the Pod's (pods/log), of its first container
+
+    @Override
+    public String logs(Integer tailLines) {
+        checkTail(tailLines);
+        ContainerResource c = container();
+        try {
+            return tailLines == null ? c.getLog() : c.tailingLines(tailLines).getLog();
+        } catch (KubernetesClientException e) {
+            throw Errors.map(e, "get the log of sandbox " + namespace + "/" + name);
+        }
+    }
+
+    @Override
+    public InputStream followLogs(Integer tailLines) {
+        checkTail(tailLines);
+        ContainerResource c = container();
+        LogWatch watch;
+        try {
+            watch = tailLines == null ? c.watchLog() : c.tailingLines(tailLines).watchLog();
+        } catch (KubernetesClientException e) {
+            throw Errors.map(e, "follow the log of sandbox " + namespace + "/" + name);
+        }
+        return new FilterInputStream(watch.getOutput()) {
+            @Override
+            public void close() throws IOException {
+                try {
+                    super.close();
+                } finally {
+                    watch.close();
+                }
+            }
+        };
+    }
+
+    private static void checkTail(Integer tailLines) {
+        if (tailLines != null && tailLines < 0) throw new InvalidException("tailLines", "must be 0 or more, or null for the whole log");
+    }
+
+    private ContainerResource container() {
+        String pod = podName();
+        Pod p;
+        try {
+            p = client.pods().inNamespace(namespace).withName(pod).get();
+        } catch (KubernetesClientException ex) {
+            throw Errors.map(ex, "get Pod " + namespace + "/" + pod);
+        }
+        if (p == null) throw new SandboxFailedException("sandbox " + namespace + "/" + name + " has no Pod (suspended or expired?), so no log");
+        return client.pods().inNamespace(namespace).withName(pod).inContainer(p.getSpec().getContainers().get(0).getName());
     }
 
     // ---- snapshots (GKE Pod Snapshots: PodSnapshotManualTrigger -> PodSnapshot; restore pinned by podsnapshot.gke.io/ps-name)

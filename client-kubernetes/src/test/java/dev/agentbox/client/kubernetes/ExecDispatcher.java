@@ -28,9 +28,12 @@ import java.util.regex.Pattern;
  */
 final class ExecDispatcher extends KubernetesMixedDispatcher {
     private static final Pattern EXEC = Pattern.compile("^/api/v1/namespaces/([^/]+)/pods/([^/]+)/exec\\?(.*)$");
+    private static final Pattern LOG = Pattern.compile("^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log(?:\\?(.*))?$");
     private final Path root;
     private final Map<String, Path> podDirs = new ConcurrentHashMap<>();
     final List<List<String>> commands = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** The query strings of the pods/log requests. */
+    final List<String> logQueries = java.util.Collections.synchronizedList(new ArrayList<>());
 
     ExecDispatcher(Path root) {
         super(new HashMap<>());
@@ -48,8 +51,15 @@ final class ExecDispatcher extends KubernetesMixedDispatcher {
         });
     }
 
+    /** The file standing in for a Pod's log (its container's stdout and stderr), served by pods/log. */
+    Path podLog(String ns, String pod) {
+        return podDir(ns, pod).resolveSibling(pod + ".log");
+    }
+
     @Override
     public MockResponse dispatch(RecordedRequest request) {
+        Matcher log = LOG.matcher(request.getPath());
+        if (log.matches() && "GET".equals(request.getMethod())) return log(log.group(1), log.group(2), log.group(3) == null ? "" : log.group(3));
         Matcher m = EXEC.matcher(request.getPath());
         if (!m.matches()) return super.dispatch(request);
         List<String> argv = new ArrayList<>();
@@ -66,6 +76,25 @@ final class ExecDispatcher extends KubernetesMixedDispatcher {
                         Thread.ofVirtual().start(() -> run(ws, argv, dir));
                     }
                 });
+    }
+
+    /** pods/log with tailLines; a follow ends with the file (the stand-in container writes no more). */
+    private MockResponse log(String ns, String pod, String query) {
+        logQueries.add(query);
+        String text;
+        try {
+            Path file = podLog(ns, pod);
+            text = Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (String kv : query.split("&")) {
+            if (!kv.startsWith("tailLines=")) continue;
+            List<String> lines = text.lines().toList();
+            int n = Integer.parseInt(kv.substring("tailLines=".length()));
+            text = lines.subList(Math.max(0, lines.size() - n), lines.size()).stream().map(l -> l + "\n").reduce("", String::concat);
+        }
+        return new MockResponse().setResponseCode(200).setHeader("Content-Type", "text/plain").setBody(text);
     }
 
     private static void run(WebSocket ws, List<String> argv, Path dir) {

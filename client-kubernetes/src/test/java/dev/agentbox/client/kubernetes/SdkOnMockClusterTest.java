@@ -252,6 +252,23 @@ class SdkOnMockClusterTest {
     }
 
     @Test
+    void logsAreThePodsLogOfItsFirstContainer() throws Exception {
+        try (SandboxClient client = new KubernetesSandboxClient(admin, "agents", false);
+             Sandbox sandbox = client.createSandbox("python-pool", CreateOptions.builder().readyTimeout(Duration.ofSeconds(60)).build())) {
+            String pod = ((KubernetesSandbox) sandbox).podName();
+            Files.writeString(exec.podLog("agents", pod), "one\ntwo\nthree\n");
+            assertThat(sandbox.logs(null)).isEqualTo("one\ntwo\nthree\n");
+            assertThat(sandbox.logs(2)).isEqualTo("two\nthree\n");
+            try (java.io.InputStream in = sandbox.followLogs(1)) {
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("three\n");
+            }
+            String container = admin.pods().inNamespace("agents").withName(pod).get().getSpec().getContainers().get(0).getName();
+            assertThat(exec.logQueries).anySatisfy(q -> assertThat(q).contains("follow=true").contains("tailLines=1").contains("container=" + container));
+            assertThatThrownBy(() -> sandbox.logs(-1)).isInstanceOf(dev.agentbox.api.InvalidException.class);
+        }
+    }
+
+    @Test
     void theNamespaceDefaultsToTheKubeconfigContexts() {
         try (SandboxClient client = fromEnvironment(Map.of("AGENTBOX_BACKEND", "kubernetes", "KUBECONFIG", kubeconfig.toString()))) {
             assertThat(client.namespace()).isEqualTo("elsewhere");

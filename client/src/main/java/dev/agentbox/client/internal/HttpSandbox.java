@@ -155,6 +155,23 @@ final class HttpSandbox implements Sandbox, Commands, SandboxFiles {
                 n.path("stdoutTruncated").asBoolean(false), n.path("stderrTruncated").asBoolean(false), n.path("timedOut").asBoolean(false));
     }
 
+    // ---- the main process's log
+
+    @Override
+    public String logs(Integer tailLines) {
+        return new String(http.send("GET", logPath(false, tailLines), null, null).body(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public InputStream followLogs(Integer tailLines) {
+        return http.stream("GET", logPath(true, tailLines), null, null);
+    }
+
+    private String logPath(boolean follow, Integer tailLines) {
+        if (tailLines != null && tailLines < 0) throw new dev.agentbox.api.InvalidException("tailLines", "must be 0 or more, or null for the whole log");
+        return Http.path(base + "/log", Http.query("follow", follow ? "true" : null, "tailLines", tailLines == null ? null : tailLines.toString()));
+    }
+
     // ---- files
 
     private String filePath(String action, String path, String... more) {

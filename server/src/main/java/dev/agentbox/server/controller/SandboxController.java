@@ -143,7 +143,8 @@ public final class SandboxController implements Controller {
                 boolean restart = "Always".equals(restartPolicy) || ("OnFailure".equals(restartPolicy) && code != 0);
                 if (!restart) {
                     String reason = code == 0 ? Conditions.REASON_POD_SUCCEEDED : Conditions.REASON_POD_FAILED;
-                    setReady(sandbox, false, reason, "the main process exited with code " + code + " (restartPolicy " + restartPolicy + ")");
+                    setReady(sandbox, false, reason, "the main process exited with code " + code + " (restartPolicy " + restartPolicy + "); its output: `agentbox logs "
+                            + key.name() + " -n " + key.namespace() + "`");
                     return later;
                 }
                 stop(key, "main process exited with code " + code + ", restarting (restartPolicy " + restartPolicy + ")");

@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -49,7 +50,7 @@ public final class ApiServer implements AutoCloseable {
     private static final Pattern RESOURCE = Pattern.compile(
             "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
     private static final Pattern DATA_PLANE = Pattern.compile(
-            "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir)$");
+            "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log)$");
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -59,15 +60,18 @@ public final class ApiServer implements AutoCloseable {
     private final ImageStore images;
     private final ResourceHandler resources;
     private final DataPlaneHandler dataPlane;
+    private final LogHandler logs;
 
+    /** @param logFileOf the main-process log file of a container id, as the runtime keeps it ({@code GvisorRuntime::logFile}) */
     public ApiServer(InetSocketAddress address, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
-                     Metrics metrics, ImageStore images, ObjectMapper mapper) throws IOException {
+                     Metrics metrics, ImageStore images, Function<String, Path> logFileOf, ObjectMapper mapper) throws IOException {
         this.mapper = mapper;
         this.tokens = tokens;
         this.metrics = metrics;
         this.images = images;
         this.resources = new ResourceHandler(store, admission, mapper);
         this.dataPlane = new DataPlaneHandler(store, live, metrics, mapper);
+        this.logs = new LogHandler(store, live, logFileOf);
         this.server = HttpServer.create(address, 256);
         server.setExecutor(executor);
         server.createContext("/", this::dispatch);
@@ -108,7 +112,8 @@ public final class ApiServer implements AutoCloseable {
                 kindName = "Sandbox";
                 objectName = m.group(2);
                 if (!who.mayAccess(m.group(1))) throw new ForbiddenException("token " + who.name() + " may not access namespace " + m.group(1));
-                dataPlane.handle(ex, m.group(1), m.group(2), m.group(3), who, stillAuthorized);
+                if (m.group(3).equals("log")) logs.handle(ex, m.group(1), m.group(2), stillAuthorized);
+                else dataPlane.handle(ex, m.group(1), m.group(2), m.group(3), who, stillAuthorized);
                 return;
             }
             Matcher r = RESOURCE.matcher(path);

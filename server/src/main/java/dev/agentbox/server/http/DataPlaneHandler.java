@@ -63,7 +63,7 @@ final class DataPlaneHandler {
             case "exec", "files/mkdir" -> new String[] {"POST"};
             case "files" -> new String[] {"GET", "PUT", "DELETE"};
             case "files/list", "files/stat" -> new String[] {"GET"};
-            default -> throw new NotFoundException("no data-plane action " + action + "; use exec, files, files/list, files/stat or files/mkdir");
+            default -> throw new NotFoundException("no data-plane action " + action + "; use exec, files, files/list, files/stat, files/mkdir or log");
         };
         HttpIO.requireMethod(ex, "/" + action, allowed); // before looking the sandbox up: a wrong verb is a 405 either way
         Map<String, String> q = HttpIO.query(ex);
