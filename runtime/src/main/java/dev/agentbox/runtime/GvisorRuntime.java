@@ -189,6 +189,31 @@ public final class GvisorRuntime implements SandboxRuntime {
     }
 
     @Override
+    public List<String> listLogs() {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        try (var files = Files.list(logs)) {
+            for (Path p : files.toList()) {
+                String n = p.getFileName().toString();
+                int i = n.indexOf(".log");
+                if (i > 0) ids.add(n.substring(0, i));
+            }
+        } catch (IOException e) {
+            log.warn("cannot list {}: {}", logs, e.toString());
+        }
+        return List.copyOf(ids);
+    }
+
+    @Override
+    public void deleteLogs(String id) {
+        try {
+            Files.deleteIfExists(logFile(id));
+            Files.deleteIfExists(Path.of(logFile(id) + ".1"));
+        } catch (IOException e) {
+            log.warn("sandbox {}: cannot delete its log: {}", id, e.toString());
+        }
+    }
+
+    @Override
     public RunningSandbox start(SandboxConfig config) throws RuntimeFailure {
         return launch(config, null);
     }
@@ -238,9 +263,9 @@ public final class GvisorRuntime implements SandboxRuntime {
                 Files.createDirectories(bundle);
                 json.writeValue(bundle.resolve("config.json").toFile(),
                         Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir, emptySource));
-                if (imageDir == null) {
-                    Files.deleteIfExists(logFile);
-                    Files.deleteIfExists(Path.of(logFile + ".1"));
+                if (imageDir == null && Files.exists(logFile)) {
+                    // started again under the same id (restartPolicy): the last run's output becomes the previous file
+                    Files.move(logFile, Path.of(logFile + ".1"), StandardCopyOption.REPLACE_EXISTING);
                 }
                 Runsc.Result r = Runsc.run(shimCommand(config, bundle, logFile, imageDir, mainId, firstId), SHIM_START_TIMEOUT);
                 if (r.code() != 0) {

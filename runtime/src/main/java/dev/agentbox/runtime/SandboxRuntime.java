@@ -44,6 +44,12 @@ public interface SandboxRuntime extends AutoCloseable {
     /** Images known to this runtime: the built-in one and imported ones. */
     ImageStore images();
 
+    /** Ids that have a main-process log (logs outlive their sandbox, until {@link #deleteLogs}). */
+    List<String> listLogs();
+
+    /** Deletes the main-process log of a sandbox (its rotated file too). */
+    void deleteLogs(String id);
+
     /** Stops and deletes every sandbox of this runtime, also those this instance has not attached. */
     void stopAll();
 

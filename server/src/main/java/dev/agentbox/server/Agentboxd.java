@@ -186,6 +186,7 @@ public final class Agentboxd implements AutoCloseable {
         try {
             java.util.Set<String> present = new java.util.LinkedHashSet<>(runtime.listAttachable());
             present.addAll(runtime.listContainers());
+            List<String> logIds = runtime.listLogs();
             java.util.Set<String> owned = new java.util.HashSet<>();
             for (Sandbox s : store.list(Sandbox.class, null)) owned.add(SandboxController.containerId(s));
             for (String id : present) {
@@ -193,6 +194,7 @@ public final class Agentboxd implements AutoCloseable {
                 log.info("stopping sandbox {}: no Sandbox object owns it", id);
                 runtime.destroy(id);
             }
+            for (String id : logIds) if (!owned.contains(id)) runtime.deleteLogs(id);
         } catch (RuntimeException e) {
             log.warn("stopping orphaned sandboxes: {}", e.toString());
         } finally {

@@ -86,15 +86,10 @@ public final class SandboxController implements Controller {
     public Result reconcile(ObjectKey key) {
         Optional<Sandbox> found = store.get(Sandbox.class, key.namespace(), key.name());
         if (found.isEmpty()) {
-            java.nio.file.Path logFile = live.get(key).map(RunningSandbox::logFile).orElse(null);
+            String stoppedId = live.get(key).map(RunningSandbox::id).orElse(null);
             stop(key, "object deleted");
-            if (logFile != null) { // the main process's output goes with its Sandbox, as a pod's log does
-                try {
-                    java.nio.file.Files.deleteIfExists(logFile);
-                } catch (java.io.IOException e) {
-                    log.debug("sandbox {}: cannot delete {}", key, logFile, e);
-                }
-            }
+            // the main process's output goes with its Sandbox, as a pod's log does (others' logs: agentboxd's sweep)
+            if (stoppedId != null) runtime.deleteLogs(stoppedId);
             return Result.DONE;
         }
         Sandbox sandbox = found.get();
