@@ -50,10 +50,14 @@ public interface RunningSandbox {
     /** Kills all processes and deletes the container. Idempotent. */
     void destroy();
 
+    /** Gets a command's output as it arrives, on the thread that called exec. */
     interface OutputListener {
         void onStdout(byte[] chunk);
 
         void onStderr(byte[] chunk);
+
+        /** No more output is waiting right now: a good moment to flush what was written (chunks come in bursts). */
+        default void flush() {}
     }
 
     record MainProcessState(boolean running, Integer exitCode) {}

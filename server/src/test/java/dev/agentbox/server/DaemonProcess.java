@@ -40,6 +40,9 @@ final class DaemonProcess {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(stateDir.resolve("first.log").toFile())).start();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> Files.exists(stateDir.resolve("endpoint")));
         startup = Duration.ofNanos(System.nanoTime() - t0);
+        // a test that fails before it kills this daemon must not leave it running (it would restart what is cleaned up)
+        Process p = process;
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
         endpoint = Files.readString(stateDir.resolve("endpoint")).trim();
         token = Files.readString(stateDir.resolve("admin.token")).trim();
     }

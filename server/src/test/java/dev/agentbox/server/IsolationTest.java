@@ -62,6 +62,12 @@ class IsolationTest {
         JsonNode bomb = daemon.call("POST", "/api/v1/namespaces/" + NS + "/sandboxes/" + sandbox + "/exec",
                 "{\"shell\":\"b(){ b|b & }; b; sleep 60\",\"timeoutSeconds\":5}").json();
         assertThat(bomb.path("timedOut").asBoolean()).as(bomb.toString()).isTrue();
+        // what matters: every process of the bomb is gone and the sandbox serves the next command at once
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(run("ps -e -o args= | grep -c '^/bin/sh -c b()'").path("stdout").asText().strip()).isEqualTo("0"));
+        JsonNode next = run("echo next");
+        assertThat(next.path("stdout").asText()).isEqualTo("next\n");
+        assertThat(next.path("durationMillis").asLong()).isLessThan(1000);
         JsonNode hog = run("python3 -c \"x = bytearray(1024*1024*1024); print('allocated')\"");
         assertThat(hog.path("stdout").asText()).doesNotContain("allocated");
         assertThat(hog.path("exitCode").asInt()).isNotZero();

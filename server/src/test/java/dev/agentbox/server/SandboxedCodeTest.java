@@ -80,7 +80,10 @@ class SandboxedCodeTest {
 
     @Test
     void forkBombsOfTheDefaultUserEndAndLeaveTheSandboxUsable() throws Exception {
-        exec("plain", "bash -c ':(){ :|:& };:'", 5);
+        exec("plain", "bash -c ':(){ :|:& };:'", 5); // returns at once; its orphans fork on until its 5 s timeout ends them
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(exec("plain", "ps -e -o args= | grep -c '^bash'", 10).path("stdout").asText().strip()).as("bash bomb processes").isEqualTo("0"));
+        assertUsable("plain");
         JsonNode py = exec("plain", "python3 -c '\nimport os, time\nwhile True:\n  try: os.fork()\n  except OSError: time.sleep(0.01)\n'", 5);
         assertThat(py.path("timedOut").asBoolean() || py.path("oomKilled").asBoolean()).as(py.toString()).isTrue();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->

@@ -238,11 +238,13 @@ public final class GvisorSandbox implements RunningSandbox {
                         else listener.onStderr(pass);
                     }
                     owed += c.bytes.length;
-                    if (owed >= CREDIT_STEP || call.events.isEmpty()) {
+                    // credit in steps: the window (256 KiB) is larger than a step, so the agent never waits on one
+                    if (owed >= CREDIT_STEP) {
                         call.credited(owed);
                         channel.credit(reqId, owed);
                         owed = 0;
                     }
+                    if (listener != null && call.events.isEmpty()) listener.flush();
                 } else if (ev instanceof Exit x) {
                     return new ExecResult(x.code, out.bytes(), err.bytes(), out.truncated, err.truncated, x.timedOut,
                             Duration.ofNanos(System.nanoTime() - start), x.oomKilled);

@@ -129,15 +129,30 @@ final class DataPlaneHandler {
                 line("stderr", chunk);
             }
 
+            private final byte[] stdoutKey = "{\"stdout\":".getBytes(StandardCharsets.US_ASCII);
+            private final byte[] stderrKey = "{\"stderr\":".getBytes(StandardCharsets.US_ASCII);
+
+            /** One NDJSON line per chunk; flushed when no more output is waiting (see flush). */
             private void line(String stream, byte[] chunk) {
-                ObjectNode n = mapper.createObjectNode().put(stream, new String(chunk, StandardCharsets.UTF_8));
                 synchronized (lock) {
                     try {
-                        out.write(mapper.writeValueAsBytes(n));
+                        out.write(stream.equals("stdout") ? stdoutKey : stderrKey);
+                        out.write(mapper.writeValueAsBytes(new String(chunk, StandardCharsets.UTF_8)));
+                        out.write('}');
                         out.write('\n');
-                        out.flush();
                     } catch (IOException e) {
                         // the client went away; the command still runs to its end or timeout
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+                synchronized (lock) {
+                    try {
+                        out.flush();
+                    } catch (IOException e) {
+                        // the client went away
                     }
                 }
             }
