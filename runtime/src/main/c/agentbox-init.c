@@ -725,8 +725,11 @@ static void file_op(uint8_t type, uint32_t id, rd_t *r) {
         strcpy(parent, path);
         char *slash = strrchr(parent, '/');
         if (slash && slash != parent) { *slash = 0; if (mkdirs(parent, uid, gid)) { send_fail(id, errno, "%s: %s", parent, strerror(errno)); goto out; } }
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+        /* O_NONBLOCK: a FIFO (made by code in the sandbox) must not block the agent, which serves everything on
+         * one thread; only regular files are written */
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode & 07777);
         if (fd < 0) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
+        if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { close(fd); send_fail(id, EINVAL, "%s: not a regular file", path); goto out; }
         if (fchown(fd, uid, gid)) {}
         fchmod(fd, mode & 07777);
         size_t off = 0;
@@ -742,7 +745,7 @@ static void file_op(uint8_t type, uint32_t id, rd_t *r) {
     case T_READ: {
         /* answered as DATA chunks and a final OK, so that no frame to the host is large */
         uint64_t max = r_u64(r);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block the agent (see T_WRITE) */
         if (fd < 0) { send_fail(id, errno, "%s: %s", path, strerror(errno)); goto out; }
         if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { close(fd); send_fail(id, EISDIR, "%s: not a regular file", path); goto out; }
         if ((uint64_t)st.st_size > max) { close(fd); send_fail(id, EFBIG, "%s: file is %lld bytes, over the read limit of %llu bytes", path, (long long)st.st_size, (unsigned long long)max); goto out; }

@@ -54,7 +54,17 @@ public final class UnknownFields {
             }
             return;
         }
-        if (isLeaf(type) || !node.isObject()) return;
+        if (isLeaf(type)) return;
+        if (!node.isObject()) {
+            // a string, number or boolean where an object is declared: unless the class says it takes one (@JsonCreator,
+            // as IntOrString), Jackson would build the object from it through any one-argument constructor
+            // (spec: "x" became spec.policyName x), which Kubernetes' schema refuses
+            if (node.isValueNode() && !hasCreator(type.getRawClass()) && errors.size() <= maxErrors) {
+                errors.add(new FieldError(path.isEmpty() ? "(root)" : path, "wrong type: expected a mapping (an object), found "
+                        + (node.isTextual() ? "a string" : node.isNumber() ? "a number" : node.isBoolean() ? "a boolean" : "a scalar")));
+            }
+            return;
+        }
         Map<String, JavaType> properties = properties(type);
         Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
         while (fields.hasNext()) {
@@ -85,6 +95,15 @@ public final class UnknownFields {
             }
             return out;
         });
+    }
+
+    /** Does the class (or a superclass) declare a constructor or factory annotated @JsonCreator? */
+    private static boolean hasCreator(Class<?> raw) {
+        for (Class<?> c = raw; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (var k : c.getDeclaredConstructors()) if (k.isAnnotationPresent(com.fasterxml.jackson.annotation.JsonCreator.class)) return true;
+            for (var m : c.getDeclaredMethods()) if (m.isAnnotationPresent(com.fasterxml.jackson.annotation.JsonCreator.class)) return true;
+        }
+        return false;
     }
 
     private static boolean isLeaf(JavaType type) {

@@ -437,7 +437,10 @@ public final class GvisorSandbox implements RunningSandbox {
     private static Kind kindOf(long errno) {
         if (errno == ENOENT) return Kind.NOT_FOUND;
         return switch ((int) errno) {
-            case 1, 13, 17, 20, 21, 22, 27, 30, 36, 39 -> Kind.INVALID; // EPERM EACCES EEXIST ENOTDIR EISDIR EINVAL EFBIG EROFS ENAMETOOLONG ENOTEMPTY
+            // EPERM EACCES EEXIST ENOTDIR EISDIR EINVAL EFBIG EROFS ENAMETOOLONG ENOTEMPTY; ELOOP (a write to a path
+            // whose last component is a symlink: the agent opens it O_NOFOLLOW) and ENXIO (a write to a FIFO nobody
+            // reads: the agent opens it O_NONBLOCK) were 500s
+            case 1, 6, 13, 17, 20, 21, 22, 27, 30, 36, 39, 40 -> Kind.INVALID;
             case 28 -> Kind.LIMIT; // ENOSPC: the sandbox's storage limit
             default -> Kind.FAILED;
         };

@@ -62,6 +62,17 @@ final class ResourceHandler {
         String method = ex.getRequestMethod();
         if (ns == null && !who.admin()) throw new ForbiddenException("listing across namespaces needs the admin token; add -n NAMESPACE");
         if (ns != null && !who.mayAccess(ns)) throw new ForbiddenException("token " + who.name() + " may not access namespace " + ns);
+        if (ns == null) {
+            // a namespaced kind without /namespaces/{ns}/: as in Kubernetes, only the list (and watch) across namespaces
+            // lives here. A create or replace here would land in "default" (the store's fallback) while a get or delete of
+            // the same path finds nothing.
+            if (name != null) {
+                throw new NotFoundException(kind.kind() + " is namespaced: use /apis/" + kind.apiVersion() + "/namespaces/NAMESPACE/"
+                        + kind.plural() + "/" + name);
+            }
+            HttpIO.requireMethod(ex, "the list of " + kind.plural() + " across namespaces (create in /apis/" + kind.apiVersion()
+                    + "/namespaces/NAMESPACE/" + kind.plural() + ")", "GET");
+        }
         if (name == null) {
             HttpIO.requireMethod(ex, "a collection of " + kind.plural(), "GET", "POST");
             if (method.equals("POST")) {
@@ -116,6 +127,9 @@ final class ResourceHandler {
         if (!kind.type().isInstance(object)) {
             throw new InvalidException("kind", object.getKind() + " sent to the " + kind.plural() + " endpoint; send it to its own kind's path");
         }
+        // "metadata": null parses to no metadata at all: treat it as empty, so the checks below and Validation name what
+        // is missing (it was a NullPointerException, a 500)
+        if (object.getMetadata() == null) object.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMeta());
         String bodyNs = object.getMetadata().getNamespace();
         if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns) && !"".equals(ns)) {
             throw new InvalidException("metadata.namespace", bodyNs + " does not match the namespace in the URL (" + ns + ")");
