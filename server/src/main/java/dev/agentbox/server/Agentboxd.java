@@ -122,12 +122,9 @@ public final class Agentboxd implements AutoCloseable {
         markRestarted(clock);
         long tMarked = System.nanoTime();
         this.gc = new GarbageCollector(store);
-        int orphans = gc.collectOrphans(); // before any controller could start an orphan again
-        if (orphans > 0) log.info("deleted {} object(s) whose owners are gone", orphans);
         PoolActivity poolActivity = new PoolActivity(clock);
         ClaimController claims = new ClaimController(store, metrics, poolActivity, clock);
         this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock, settings.quotas().workloadSnapshotsPerSandbox());
-        snapshots.recover();
         this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images()), clock, snapshots), 8);
         WorkQueue sandboxes = sandboxQueue;
         live.onGone(sandboxes::enqueue); // a sandbox that fails is reconciled now, not at the next tick
@@ -137,28 +134,39 @@ public final class Agentboxd implements AutoCloseable {
                 triggerQueue.enqueue(ObjectKey.of(t));
             }
         });
-        store.list(PodSnapshotManualTrigger.class, null).forEach(t -> triggerQueue.enqueue(ObjectKey.of(t)));
         this.claimQueue = new WorkQueue(claims, 4);
         this.poolQueue = new WorkQueue(new WarmPoolController(store, poolActivity, clock), 2);
         this.snapshotConfigQueue = new WorkQueue(new SnapshotConfigController(store, snapshots.storage(), clock), 1);
         this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, snapshotConfigQueue, claims, gc);
         long tWired = System.nanoTime();
-        router.resyncAll();
 
         api.start();
         this.endpoint = URI.create("http://" + config.host() + ":" + api.port());
         AtomicFiles.writePrivate(dir.resolve("endpoint"), endpoint + "\n");
-        // sandboxes that no Sandbox object owns any more (deleted while agentboxd was away): in the background,
-        // after the API answers; the ones that have an object are re-attached by the Sandbox controller
-        Thread.ofVirtual().name("agentboxd-orphans").start(this::stopOrphanedSandboxes);
+        // The API answers now (what it says about sandboxes, claims and pools was marked not Ready above); the
+        // rest of the convergence runs in the background: collect orphaned objects before anything reconciles
+        // them, recover cut-off snapshots, then reconcile everything (the Sandbox controller re-attaches to each
+        // running sandbox), and stop sandboxes that no object owns any more.
+        Thread.ofVirtual().name("agentboxd-startup").start(() -> {
+            try {
+                int orphans = gc.collectOrphans();
+                if (orphans > 0) log.info("deleted {} object(s) whose owners are gone", orphans);
+                snapshots.recover();
+                store.list(PodSnapshotManualTrigger.class, null).forEach(t -> triggerQueue.enqueue(ObjectKey.of(t)));
+                router.resyncAll();
+            } catch (RuntimeException e) {
+                log.warn("start-up convergence: {}", e.toString());
+            }
+            stopOrphanedSandboxes();
+        });
 
         ticker.scheduleWithFixedDelay(this::watchLiveSandboxes, 1, 1, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::resync, 30, 30, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::retention, 5, 5, TimeUnit.SECONDS);
         long tUp = System.nanoTime();
-        log.info("agentboxd listening on {} (state in {}); started in {} ms (store and runtime {} ms, marking sandboxes {} ms, "
-                + "collect and wire {} ms, resync {} ms)", endpoint, dir, ms(tUp - t0), ms(tOpen - t0), ms(tMarked - tOpen), ms(tWired - tMarked), ms(tUp - tWired));
+        log.info("agentboxd listening on {} (state in {}); started in {} ms (store and runtime {} ms, marking {} ms, wiring {} ms, API {} ms)",
+                endpoint, dir, ms(tUp - t0), ms(tOpen - t0), ms(tMarked - tOpen), ms(tWired - tMarked), ms(tUp - tWired));
     }
 
     /**
@@ -167,14 +175,30 @@ public final class Agentboxd implements AutoCloseable {
      * that says Ready is not known to be, so it is not, and no claim can bind it.
      */
     private void markRestarted(Clock clock) {
-        for (Sandbox s : store.list(Sandbox.class, null)) {
-            if (!Conditions.isReady(s)) continue;
-            Condition c = Conditions.of(Conditions.READY, Conditions.FALSE, Conditions.REASON_DEPENDENCIES_NOT_READY,
-                    SandboxController.REATTACHING, s.getMetadata().getGeneration());
-            Conditions.set(s.getStatus(), c, clock.instant());
-            s.getMetadata().setResourceVersion(null);
-            store.updateStatus(s);
+        String now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        int sandboxes = store.updateStatusTrees(Sandbox.class, tree -> notReady(tree, SandboxController.REATTACHING, now));
+        int claims = store.updateStatusTrees(dev.agentbox.api.extensions.v1beta1.SandboxClaim.class,
+                tree -> notReady(tree, "agentboxd restarted; re-attaching to the claim's sandbox", now));
+        int pools = store.updateStatusTrees(dev.agentbox.api.extensions.v1beta1.SandboxWarmPool.class, tree -> {
+            com.fasterxml.jackson.databind.JsonNode status = tree.path("status");
+            if (!status.isObject() || status.path("readyReplicas").asInt(0) == 0) return false;
+            ((com.fasterxml.jackson.databind.node.ObjectNode) status).put("readyReplicas", 0); // recounted once re-attached
+            return true;
+        });
+        if (sandboxes + claims + pools > 0) {
+            log.info("{} sandbox(es), {} claim(s) and {} pool(s) were Ready when the last agentboxd stopped; re-attaching", sandboxes, claims, pools);
         }
+    }
+
+    /** Sets a Ready=True condition of the tree to False (DependenciesNotReady) with the message; true if it did. */
+    private static boolean notReady(com.fasterxml.jackson.databind.node.ObjectNode tree, String message, String now) {
+        for (com.fasterxml.jackson.databind.JsonNode c : tree.path("status").path("conditions")) {
+            if (!Conditions.READY.equals(c.path("type").asText()) || !Conditions.TRUE.equals(c.path("status").asText())) continue;
+            ((com.fasterxml.jackson.databind.node.ObjectNode) c).put("status", Conditions.FALSE).put("reason", Conditions.REASON_DEPENDENCIES_NOT_READY)
+                    .put("message", message).put("lastTransitionTime", now);
+            return true;
+        }
+        return false;
     }
 
     /**
