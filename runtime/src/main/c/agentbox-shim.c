@@ -536,7 +536,7 @@ static void mem_event(void) {
 static void usage(void) {
     fprintf(stderr,
             "usage: agentbox-shim --id ID --socket PATH [--log PATH --log-max-bytes N] [--runsc-log PATH] [--shim-log PATH]\n"
-            "         [--storage-dir DIR --storage-bytes N] [--memcg PATH --memory-limit N] [--main-id N] [--first-id N] [--restored] [--pid-file PATH]\n"
+            "         [--storage-dir DIR --storage-bytes N] [--memcg PATH --memory-limit N] [--main-id N] [--first-id N] [--restored] [--pid-file PATH] [--ro DIR]...\n"
             "         -- RUNSC ARGS...\n"
             "Started by agentboxd, one per sandbox; not meant to be run by hand.\n");
     exit(2);
@@ -563,11 +563,27 @@ static int bind_socket(const char *path) {
     return fd;
 }
 
-static void set_storage(void) {
-    if (!opt_storage_dir || opt_storage_bytes <= 0) return;
-    /* a private mount namespace: the tmpfs exists for this shim and its runsc only, and goes with them */
+#define MAX_RO 16
+static const char *opt_ro[MAX_RO];
+static int n_ro;
+
+/* The sandbox's mounts, in a private mount namespace (they exist for this shim and its runsc only, and go with
+ * them, so nothing leaks): the overlay's size-limited tmpfs, and every directory the sandbox gets read-only
+ * (--ro) made read-only here, by the host kernel. gVisor's own read-only bind mounts are not enough: measured on
+ * this runsc, `: > /usr/some/file` as root inside gets EROFS but the gofer has already truncated the host file. */
+static void set_mounts(void) {
+    int storage = opt_storage_dir && opt_storage_bytes > 0;
+    if (!storage && n_ro == 0) return;
     if (unshare(CLONE_NEWNS)) { fprintf(stderr, "agentbox-shim: unshare(CLONE_NEWNS): %s\n", strerror(errno)); exit(3); }
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) { fprintf(stderr, "agentbox-shim: make mounts private: %s\n", strerror(errno)); exit(3); }
+    for (int i = 0; i < n_ro; i++) {
+        if (mount(opt_ro[i], opt_ro[i], NULL, MS_BIND | MS_REC, NULL)
+                || mount(NULL, opt_ro[i], NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL)) {
+            fprintf(stderr, "agentbox-shim: make %s read-only: %s\n", opt_ro[i], strerror(errno));
+            exit(3);
+        }
+    }
+    if (!storage) return;
     char opts[64];
     snprintf(opts, sizeof opts, "size=%lld,mode=0700", opt_storage_bytes);
     if (mount("agentbox-overlay", opt_storage_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)) {
@@ -597,6 +613,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--first-id")) last_request_id = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(a, "--restored")) opt_restored = 1;
         else if (!strcmp(a, "--pid-file")) opt_pid_file = argv[++i];
+        else if (!strcmp(a, "--ro")) { if (n_ro == MAX_RO) usage(); opt_ro[n_ro++] = argv[++i]; }
         else usage();
     }
     if (!opt_socket || i >= argc) usage();
@@ -622,7 +639,7 @@ int main(int argc, char **argv) {
     setsid();
     /* errors before the socket is bound go to the parent through the pipe */
     if (dup2(ready[1], 2) < 0) _exit(3);
-    set_storage();
+    set_mounts();
     if (shim_log) diag = fopen(shim_log, "ae");
     listen_fd = bind_socket(opt_socket);
     if (listen_fd < 0) { fprintf(stderr, "agentbox-shim: cannot listen on %s: %s\n", opt_socket, strerror(errno)); _exit(3); }

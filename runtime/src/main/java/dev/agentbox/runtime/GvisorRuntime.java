@@ -318,6 +318,9 @@ public final class GvisorRuntime implements SandboxRuntime {
         List<String> cmd = new ArrayList<>(List.of(shimBinary.toString(), "--id", id, "--socket", shimDir.resolve(id).toString(),
                 "--pid-file", pidFile(id).toString(), "--log", logFile.toString(), "--log-max-bytes", Long.toString(options.logMaxBytes()),
                 "--runsc-log", bundle.resolve("runsc.log").toString(), "--shim-log", bundle.resolve("shim.log").toString()));
+        // read-only for the host kernel too, in the shim's mount namespace: the sandbox's read-only binds
+        // (a root process inside could otherwise truncate their host files, see agentbox-shim.c)
+        for (Path ro : readOnlySources(config)) cmd.addAll(List.of("--ro", ro.toString()));
         String overlay = "--overlay2=root:memory";
         if (config.ephemeralStorageBytes() > 0) {
             Path dir = storage.resolve(id);
@@ -335,6 +338,13 @@ public final class GvisorRuntime implements SandboxRuntime {
         if (imageDir == null) cmd.addAll(List.of("run", "--bundle", bundle.toString(), id));
         else cmd.addAll(List.of("restore", "--image-path", imageDir.toString(), "--bundle", bundle.toString(), id));
         return cmd;
+    }
+
+    /** The host directories a sandbox sees read-only: the agent's, the empty one, and the built-in image's /usr. */
+    private List<Path> readOnlySources(SandboxConfig config) {
+        List<Path> ro = new ArrayList<>(List.of(agentDir, emptySource));
+        if (LocalImageStore.isBuiltin(config.image())) ro.add(Path.of("/usr"));
+        return ro;
     }
 
     @Override

@@ -85,6 +85,37 @@ class HostileCodeTest {
     }
 
     @Test
+    void truncatingAFileOfAReadOnlyHostMountFromInsideLeavesTheHostFileIntact() throws Exception {
+        // /.agentbox is a read-only bind of the runtime's agent directory (this test's own temporary directory);
+        // measured on this runsc: `: > file` as root inside got EROFS, yet the gofer had truncated the host file
+        Path agentDir = dir.resolve("runtime/agent");
+        java.nio.file.Files.writeString(agentDir.resolve("canary"), "precious\n");
+        long init = java.nio.file.Files.size(agentDir.resolve("init"));
+        ExecResult r = sh(root, ": > /.agentbox/canary; : > /.agentbox/init; echo done", 10);
+        assertThat(err(r)).contains("Read-only file system");
+        assertThat(java.nio.file.Files.readString(agentDir.resolve("canary"))).isEqualTo("precious\n");
+        assertThat(java.nio.file.Files.size(agentDir.resolve("init"))).isEqualTo(init);
+        // and through the files API, which writes as the agent (with CAP_DAC_OVERRIDE), on the built-in image's /usr:
+        // the canary lives in /usr only because that is the host directory the built-in image mounts
+        Path usrCanary = Path.of("/usr/local/lib/agentbox-test-canary-" + ProcessHandle.current().pid());
+        java.nio.file.Files.writeString(usrCanary, "precious\n");
+        try {
+            for (RunningSandbox sb : List.of(root, user)) {
+                try {
+                    sb.files().write(usrCanary.toString(), new byte[0], 0644);
+                } catch (RuntimeFailure expected) {
+                    assertThat(expected.getMessage()).contains("Read-only file system");
+                }
+                sh(sb, ": > " + usrCanary + " 2>/dev/null; true", 10);
+                assertThat(java.nio.file.Files.readString(usrCanary)).as("host file after uid " + sb.config().uid()).isEqualTo("precious\n");
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(usrCanary);
+        }
+        assertUsable(root);
+    }
+
+    @Test
     void killingPidOneFromInsideIsRefused() throws Exception {
         for (RunningSandbox sb : List.of(root, user)) {
             ExecResult r = sh(sb, "kill -9 1; echo rc=$?; kill -STOP 1; echo rc=$?", 10);
