@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,7 +45,9 @@
 enum {
     T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4, T_QUIESCE = 5, T_RESUME = 6, T_CREDIT = 7, T_OOM = 8,
     T_WRITE = 10, T_READ = 11, T_LIST = 12, T_STAT = 13, T_DELETE = 14, T_MKDIR = 15,
+    T_CONNECT = 16, T_DATA = 17, T_SHUTDOWN = 18,
     RS_HELLO = 100, RS_OUT = 101, RS_ERR = 102, RS_EXIT = 103, RS_OK = 104, RS_FAIL = 105, RS_EVENT = 106, RS_DATA = 107,
+    RS_CREDIT = 108,
 };
 
 /* The uid the agent runs as: not root, so a command running as root cannot signal it (it has no CAP_KILL). */
@@ -226,6 +229,32 @@ static uint32_t get32(const unsigned char *p) {
 }
 
 /* ---------- processes ---------- */
+
+typedef struct stream_s stream_t;
+#define MAX_STREAMS 256
+#define CONNECT_TIMEOUT_MS 5000
+struct stream_s {
+    int used;
+    uint32_t id;
+    int fd;
+    int connecting;
+    int64_t connect_deadline_ms;
+    int64_t window;              /* bytes the host still accepts */
+    unsigned char *out;          /* bytes from the host, not yet written to the socket */
+    size_t out_len, out_off, out_cap;
+    int shut_pending;
+};
+
+static stream_t streams[MAX_STREAMS];
+
+static stream_t *find_stream(uint32_t id) {
+    for (int i = 0; i < MAX_STREAMS; i++)
+        if (streams[i].used && streams[i].id == id) return &streams[i];
+    return NULL;
+}
+
+static void stream_flush(stream_t *st);
+
 
 typedef struct {
     int used;
@@ -639,11 +668,126 @@ static void feed(proc_t *p) {
 }
 
 static void grant(uint32_t id, uint32_t bytes) {
+    stream_t *st = find_stream(id);
+    if (st) {
+        st->window += bytes;
+        if (st->window > 16 * WINDOW) st->window = 16 * WINDOW;
+        return;
+    }
     proc_t *p = find_proc_by_id(id);
     if (!p) return;
     if (p->window <= 0 && p->exited) p->exited_at_ms = now_ms(); /* it was paused: the pipes' grace starts again */
     p->window += bytes;
     if (p->window > 16 * WINDOW) p->window = 16 * WINDOW;
+}
+
+/* ---------- streams: TCP connections inside the sandbox (port-forward, proxy, httpGet/tcpSocket probes) ----------
+ * CONNECT port → OK once connected to 127.0.0.1:port inside the sandbox's own network stack (or FAIL errno).
+ * Then bytes both ways with flow control: socket → host as OUT frames within the stream's window (the host grants
+ * CREDIT as it reads), host → socket as DATA frames, each acknowledged with a CREDIT frame once written to the
+ * socket (the host keeps at most WINDOW bytes unacknowledged). SHUTDOWN half-closes (after what is queued); EXIT
+ * ends the stream (the peer closed, or SIGNAL 9 from the host closed it). */
+static void stream_end(stream_t *st, int notify) {
+    if (st->fd >= 0) close(st->fd);
+    free(st->out);
+    if (notify) {
+        unsigned char b[7] = {0};
+        send_frame(RS_EXIT, st->id, b, 7);
+    }
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+}
+
+static void stream_connect(uint32_t id, rd_t *r) {
+    uint32_t port = r_u32(r);
+    if (r->bad || port == 0 || port > 65535) { send_fail(id, EINVAL, "malformed connect request"); return; }
+    stream_t *st = NULL;
+    for (int i = 0; i < MAX_STREAMS; i++) if (!streams[i].used) { st = &streams[i]; break; }
+    if (!st) { send_fail(id, EAGAIN, "too many connections into this sandbox (max %d)", MAX_STREAMS); return; }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) { send_fail(id, errno, "socket: %s", strerror(errno)); return; }
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+    if (rc < 0 && errno != EINPROGRESS) {
+        int e = errno;
+        close(fd);
+        send_fail(id, e, "connect to port %u inside the sandbox: %s", port, strerror(e));
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->used = 1;
+    st->id = id;
+    st->fd = fd;
+    st->window = WINDOW;
+    st->connecting = rc < 0;
+    st->connect_deadline_ms = now_ms() + CONNECT_TIMEOUT_MS;
+    if (!st->connecting) send_frame(RS_OK, id, NULL, 0);
+}
+
+static void stream_connected(stream_t *st) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(st->fd, SOL_SOCKET, SO_ERROR, &err, &len) || err) {
+        send_fail(st->id, err ? err : errno, "connect inside the sandbox: %s", strerror(err ? err : errno));
+        stream_end(st, 0);
+        return;
+    }
+    st->connecting = 0;
+    send_frame(RS_OK, st->id, NULL, 0);
+}
+
+static void stream_data(uint32_t id, const unsigned char *p, size_t n) {
+    stream_t *st = find_stream(id);
+    if (!st) return; /* closed meanwhile: the host will hear EXIT */
+    if (st->out_off > 0 && st->out_off == st->out_len) st->out_off = st->out_len = 0;
+    if (st->out_len + n > st->out_cap) {
+        size_t c = st->out_cap ? st->out_cap : 65536;
+        while (c < st->out_len + n) c *= 2;
+        st->out = realloc(st->out, c);
+        if (!st->out) die("realloc");
+        st->out_cap = c;
+    }
+    memcpy(st->out + st->out_len, p, n);
+    st->out_len += n;
+    if (!st->connecting) stream_flush(st);
+}
+
+/* Writes what the socket takes and tells the host how much went (its credit for more). */
+static void stream_flush(stream_t *st) {
+    size_t wrote = 0;
+    while (st->out_off < st->out_len) {
+        ssize_t w = send(st->fd, st->out + st->out_off, st->out_len - st->out_off, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) break;
+            stream_end(st, 1);
+            return;
+        }
+        st->out_off += (size_t)w;
+        wrote += (size_t)w;
+    }
+    if (wrote) {
+        unsigned char b[4];
+        put32(b, (uint32_t)wrote);
+        send_frame(RS_CREDIT, st->id, b, 4);
+    }
+    if (st->out_off == st->out_len && st->shut_pending) {
+        shutdown(st->fd, SHUT_WR);
+        st->shut_pending = 0;
+    }
+}
+
+static void stream_read(stream_t *st) {
+    unsigned char buf[CHUNK];
+    size_t want = st->window < (int64_t)sizeof buf ? (size_t)st->window : sizeof buf;
+    if (want == 0) return;
+    ssize_t n = recv(st->fd, buf, want, 0);
+    if (n > 0) {
+        st->window -= n;
+        send_frame(RS_OUT, st->id, buf, (size_t)n);
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        stream_end(st, 1); /* the server inside closed (or failed): the stream is over */
+    }
 }
 
 /* ---------- files ---------- */
@@ -836,6 +980,7 @@ out:
 static void resume(uint32_t id, rd_t *r) {
     uint8_t restored = r->n >= 1 ? r_u8(r) : 0;
     if (restored) {
+        for (int i = 0; i < MAX_STREAMS; i++) if (streams[i].used) stream_end(&streams[i], 0);
         for (int i = 0; i < MAX_PROCS; i++) {
             proc_t *p = &procs[i];
             if (!p->used) continue;
@@ -967,8 +1112,17 @@ static void handle(uint8_t type, uint32_t id, unsigned char *payload, size_t n) 
     case T_RESUME: resume(id, &r); break; /* resuming when not quiesced: harmless */
     case T_EXEC: spawn(id, &r, 0); break;
     case T_MAIN: spawn(id, &r, 1); break;
+    case T_CONNECT: stream_connect(id, &r); break;
+    case T_DATA: stream_data(id, payload, n); break;
+    case T_SHUTDOWN: {
+        stream_t *st = find_stream(id);
+        if (st) { st->shut_pending = 1; if (!st->connecting) stream_flush(st); }
+        break;
+    }
     case T_SIGNAL: {
         uint32_t target = r_u32(&r), sig = r_u32(&r);
+        stream_t *st = find_stream(target);
+        if (st && !r.bad) { stream_end(st, 1); break; }
         proc_t *p = find_proc_by_id(target);
         if (!p || p->exited || r.bad) break;
         if (sig == SIGKILL) cancel_proc(p); /* cancel: the whole tree, also what left the process group */
@@ -1039,9 +1193,9 @@ int main(int argc, char **argv) {
     control_refill_ms = now_ms();
     become_agent_user();
 
-    static struct pollfd pfds[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS];
-    static proc_t *owner[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS];
-    static int kind[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS];
+    static struct pollfd pfds[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS + MAX_STREAMS];
+    static proc_t *owner[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS + MAX_STREAMS];
+    static int kind[3 + MAX_CONTROL_CLIENTS + 3 * MAX_PROCS + MAX_STREAMS];
     for (;;) {
         int n = 0;
         pfds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
@@ -1055,6 +1209,22 @@ int main(int argc, char **argv) {
             if (wait < 0 || c->deadline_ms - now < wait) wait = c->deadline_ms - now;
             owner[n] = NULL; kind[n] = 10 + i;
             pfds[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+        }
+        for (int i = 0; i < MAX_STREAMS; i++) {
+            stream_t *st = &streams[i];
+            if (!st->used) continue;
+            if (st->connecting && now >= st->connect_deadline_ms) {
+                send_fail(st->id, ETIMEDOUT, "connect inside the sandbox: no answer within %d ms", CONNECT_TIMEOUT_MS);
+                stream_end(st, 0);
+                continue;
+            }
+            if (st->connecting && (wait < 0 || st->connect_deadline_ms - now < wait)) wait = st->connect_deadline_ms - now;
+            short ev = 0;
+            if (st->connecting || st->out_off < st->out_len) ev |= POLLOUT;
+            if (!st->connecting && st->window > 0) ev |= POLLIN;
+            if (!ev) continue;
+            owner[n] = NULL; kind[n] = 1000 + i;
+            pfds[n++] = (struct pollfd){.fd = st->fd, .events = ev};
         }
         for (int i = 0; i < n_lingering; i++) {
             if (now >= lingering[i].deadline_ms) {
@@ -1099,6 +1269,17 @@ int main(int argc, char **argv) {
         if (pfds[2].revents) control_accept();
         for (int i = 3; i < n; i++) {
             if (!pfds[i].revents) continue;
+            if (kind[i] >= 1000) {
+                stream_t *st = &streams[kind[i] - 1000];
+                if (!st->used || st->fd != pfds[i].fd) continue;
+                if (st->connecting) {
+                    if (pfds[i].revents & (POLLOUT | POLLERR | POLLHUP)) stream_connected(st);
+                    continue;
+                }
+                if (pfds[i].revents & POLLOUT) stream_flush(st);
+                if (st->used && (pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) stream_read(st);
+                continue;
+            }
             if (kind[i] >= 10) {
                 control_t *c = &controls[kind[i] - 10];
                 if (c->fd == pfds[i].fd) control_read(c);

@@ -50,7 +50,7 @@
 
 enum {
     /* agent protocol (relayed), only the types the shim looks at */
-    T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4, T_QUIESCE = 5, T_RESUME = 6, T_CREDIT = 7, T_OOM = 8,
+    T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4, T_QUIESCE = 5, T_RESUME = 6, T_CREDIT = 7, T_OOM = 8, T_CONNECT = 16,
     R_OUT = 101, R_ERR = 102, R_EXIT = 103, R_FAIL = 105, R_EVENT = 106,
     /* daemon <-> shim */
     S_HELLO = 200, S_HELLO_OK = 201, S_EXITED = 202, S_BROKEN = 206, S_OOM = 207,
@@ -368,7 +368,7 @@ static void on_daemon_frame(uint8_t type, uint32_t id, unsigned char *p, size_t 
         }
         return;
     }
-    if (type == T_EXEC) inflight_add(id);
+    if (type == T_EXEC || type == T_CONNECT) inflight_add(id); /* cancelled (closed) if this daemon goes away */
     if (type == T_MAIN) { main_id = id; main_exited = 0; }
     q_frame(&to_agent, type, id, p, n);
     if (type == T_QUIESCE) quiesced = 1;

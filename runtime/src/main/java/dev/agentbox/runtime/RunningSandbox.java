@@ -22,6 +22,26 @@ public interface RunningSandbox {
     /** Why the sandbox is not alive (its processes exited, or its channel broke), or null while it is. */
     String failure();
 
+    /**
+     * Opens a TCP connection to {@code 127.0.0.1:port} inside the sandbox (its own network stack; the sandbox has
+     * no network to the outside), carried over the agent's channel: port-forward, the proxy, httpGet and
+     * tcpSocket probes. NOT_FOUND: nothing listens on that port (connection refused).
+     */
+    SandboxSocket connect(int port, java.time.Duration timeout) throws RuntimeFailure;
+
+    /** A connection into the sandbox: bytes both ways, flow-controlled; close ends it. */
+    interface SandboxSocket extends AutoCloseable {
+        java.io.InputStream input();
+
+        java.io.OutputStream output();
+
+        /** No more bytes to send (the server inside sees end of input). */
+        void shutdownOutput() throws java.io.IOException;
+
+        @Override
+        void close();
+    }
+
     /** Runs {@code action} (on another thread) once the sandbox is no longer alive, or at once if it is not. */
     void whenGone(Runnable action);
 

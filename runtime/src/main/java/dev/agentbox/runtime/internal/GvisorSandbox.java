@@ -392,6 +392,11 @@ public final class GvisorSandbox implements RunningSandbox {
     }
 
     @Override
+    public SandboxSocket connect(int port, Duration timeout) throws RuntimeFailure {
+        return StreamConnection.open(channel, port, timeout, id());
+    }
+
+    @Override
     public void whenGone(Runnable action) {
         channel.closedFuture().thenRunAsync(action, r -> Thread.ofVirtual().start(r));
     }

@@ -9,7 +9,8 @@ import java.util.List;
 public final class Wire {
     public static final int T_HELLO = 1, T_EXEC = 2, T_MAIN = 3, T_SIGNAL = 4, T_QUIESCE = 5, T_RESUME = 6, T_CREDIT = 7;
     public static final int T_WRITE = 10, T_READ = 11, T_LIST = 12, T_STAT = 13, T_DELETE = 14, T_MKDIR = 15;
-    public static final int R_HELLO = 100, R_OUT = 101, R_ERR = 102, R_EXIT = 103, R_OK = 104, R_FAIL = 105, R_EVENT = 106, R_DATA = 107;
+    public static final int T_CONNECT = 16, T_DATA = 17, T_SHUTDOWN = 18;
+    public static final int R_HELLO = 100, R_OUT = 101, R_ERR = 102, R_EXIT = 103, R_OK = 104, R_FAIL = 105, R_EVENT = 106, R_DATA = 107, R_CREDIT = 108;
     /** Between agentboxd and the sandbox's shim (see agentbox-shim.c). */
     public static final int S_HELLO = 200, S_HELLO_OK = 201, S_EXITED = 202, S_BROKEN = 206, S_OOM = 207;
     /** The agent protocol version this runtime speaks (the agent's HELLO answer). */

@@ -57,9 +57,7 @@ public final class SandboxConfigs {
             throw new InvalidException(List.of(new FieldError("spec.podTemplate.spec.containers[0].image", e.getMessage())));
         }
 
-        List<String> command = new ArrayList<>();
-        if (c.getCommand() != null) command.addAll(c.getCommand());
-        if (c.getArgs() != null) command.addAll(c.getArgs());
+        List<String> command = mainCommand(c, image);
         Map<String, String> env = new LinkedHashMap<>();
         for (String kv : image.env()) {
             int eq = kv.indexOf('=');
@@ -112,6 +110,19 @@ public final class SandboxConfigs {
 
         return new SandboxConfig(containerId, c.getImage(), command, env, workingDir, memory, cpuMillis, maxProcesses,
                 runUid, runGid, readOnlyRoot, emptyDirs, probe, hostname, storage, capabilities(c));
+    }
+
+    /**
+     * The main process as the kubelet builds it: {@code command} replaces the image's ENTRYPOINT (and then its CMD is
+     * not used), {@code args} replace its CMD; with neither, ENTRYPOINT + CMD. Empty: only the agent runs.
+     */
+    static List<String> mainCommand(Container c, ImageStore.ImageConfig image) {
+        boolean hasCommand = c.getCommand() != null && !c.getCommand().isEmpty();
+        boolean hasArgs = c.getArgs() != null && !c.getArgs().isEmpty();
+        List<String> out = new ArrayList<>(hasCommand ? c.getCommand() : image.entrypoint());
+        if (hasArgs) out.addAll(c.getArgs());
+        else if (!hasCommand) out.addAll(image.cmd());
+        return out;
     }
 
     /** What a root command gets: the default set without what securityContext.capabilities.drop names (ALL: none). */

@@ -8,7 +8,9 @@ import dev.agentbox.api.InvalidException;
 import dev.agentbox.api.Resources;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.runtime.SandboxConfig;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Which PodSpec fields one host honours, accepts with a warning, or refuses. */
@@ -186,5 +188,19 @@ class PodSpecCheckTest {
         assertThat(none.memoryLimitBytes()).isEqualTo(256L << 20);
         assertThat(none.cpuMillis()).isEqualTo(500);
         assertThat(none.ephemeralStorageBytes()).isEqualTo(100L * 1024 * 1024);
+    }
+
+    @Test
+    void theMainProcessFollowsTheKubeletsEntrypointRules() {
+        var image = new dev.agentbox.runtime.ImageStore.ImageConfig(0, 0, List.of(), null, List.of("/entry", "-x"), List.of("serve", "--port=80"));
+        Container both = new io.fabric8.kubernetes.api.model.ContainerBuilder().withCommand("/bin/app").withArgs("a").build();
+        Container commandOnly = new io.fabric8.kubernetes.api.model.ContainerBuilder().withCommand("/bin/app").build();
+        Container argsOnly = new io.fabric8.kubernetes.api.model.ContainerBuilder().withArgs("run", "fast").build();
+        Container neither = new io.fabric8.kubernetes.api.model.ContainerBuilder().build();
+        assertThat(SandboxConfigs.mainCommand(both, image)).containsExactly("/bin/app", "a");
+        assertThat(SandboxConfigs.mainCommand(commandOnly, image)).containsExactly("/bin/app");
+        assertThat(SandboxConfigs.mainCommand(argsOnly, image)).containsExactly("/entry", "-x", "run", "fast");
+        assertThat(SandboxConfigs.mainCommand(neither, image)).containsExactly("/entry", "-x", "serve", "--port=80");
+        assertThat(SandboxConfigs.mainCommand(neither, dev.agentbox.runtime.ImageStore.ImageConfig.BUILTIN_CONFIG)).isEmpty();
     }
 }
