@@ -20,6 +20,7 @@ import dev.agentbox.server.controller.WorkQueue;
 import dev.agentbox.server.http.ApiServer;
 import dev.agentbox.server.quota.QuotaGuard;
 import dev.agentbox.server.sandbox.LiveSandboxes;
+import dev.agentbox.server.sandbox.ProbeRunner;
 import dev.agentbox.server.sandbox.SandboxConfigs;
 import dev.agentbox.server.snapshot.SnapshotConfigController;
 import dev.agentbox.server.snapshot.SnapshotService;
@@ -125,8 +126,11 @@ public final class Agentboxd implements AutoCloseable {
         PoolActivity poolActivity = new PoolActivity(clock);
         ClaimController claims = new ClaimController(store, metrics, poolActivity, clock);
         this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock, settings.quotas().workloadSnapshotsPerSandbox());
-        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images()), clock, snapshots), 8);
+        java.util.concurrent.atomic.AtomicReference<WorkQueue> sandboxQueueRef = new java.util.concurrent.atomic.AtomicReference<>();
+        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images()), clock, snapshots,
+                new ProbeRunner(key -> sandboxQueueRef.get().enqueue(key))), 8);
         WorkQueue sandboxes = sandboxQueue;
+        sandboxQueueRef.set(sandboxes);
         live.onGone(sandboxes::enqueue); // a sandbox that fails is reconciled now, not at the next tick
         this.triggerQueue = new WorkQueue(new TriggerController(store, live, snapshots, clock), 2);
         this.triggerSubscription = store.watch(e -> {

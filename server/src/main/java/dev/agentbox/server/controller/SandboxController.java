@@ -11,6 +11,8 @@ import dev.agentbox.runtime.RuntimeFailure;
 import dev.agentbox.runtime.SandboxConfig;
 import dev.agentbox.runtime.SandboxRuntime;
 import dev.agentbox.server.sandbox.LiveSandboxes;
+import dev.agentbox.server.sandbox.ProbeRunner;
+import dev.agentbox.server.sandbox.Probes;
 import dev.agentbox.server.sandbox.SandboxConfigs;
 import dev.agentbox.server.snapshot.SnapshotService;
 import dev.agentbox.server.store.Store;
@@ -29,15 +31,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class SandboxController implements Controller {
     private static final Logger log = LoggerFactory.getLogger(SandboxController.class);
-    private static final Duration PROBE_INTERVAL = Duration.ofMillis(250);
+    private final ProbeRunner probes;
 
     private final Store store;
     private final SandboxRuntime runtime;
     private final LiveSandboxes live;
     private final SandboxConfigs configs;
     private final Clock clock;
-    /** Containers this process has seen pass their readiness probe (a Ready condition from an earlier process does not count). */
-    private final java.util.Set<String> startedHere = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final SnapshotService snapshots;
 
@@ -47,6 +47,13 @@ public final class SandboxController implements Controller {
 
     /** With snapshots: restores on start (pinned or matching PodSnapshot), suspends by checkpoint, resumes by restore. */
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots) {
+        this(store, runtime, live, configs, clock, snapshots, new ProbeRunner(k -> {}));
+    }
+
+    /** With probes run by {@code probes} (its listener should reconcile the sandbox again). */
+    public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots,
+                             ProbeRunner probes) {
+        this.probes = probes;
         this.store = store;
         this.runtime = runtime;
         this.live = live;
@@ -67,6 +74,7 @@ public final class SandboxController implements Controller {
     static final String REASON_SANDBOX_LOST = "SandboxLost";
     static final String REASON_SANDBOX_FAILED = "SandboxFailed";
     static final String REASON_MAIN_EXITED = "MainProcessExited";
+    static final String REASON_PROBE_FAILED = "ProbeFailed";
 
     /** The Ready message of a sandbox that was Ready when agentboxd stopped, until it is re-attached. */
     public static final String REATTACHING = "agentboxd restarted; re-attaching to the running sandbox";
@@ -179,7 +187,6 @@ public final class SandboxController implements Controller {
                 setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox could not start: " + e.getMessage());
                 return e.kind() == RuntimeFailure.Kind.FAILED ? Result.requeueAfter(Duration.ofSeconds(5)) : later;
             }
-            startedHere.remove(id);
             log.info("sandbox {} started as {}", key, id);
         }
         if (live.get(key).orElse(null) != running) {
@@ -188,15 +195,26 @@ public final class SandboxController implements Controller {
                 running.onSnapshotRequest(note -> Thread.ofVirtual().start(() -> snapshots.workloadRequest(key, note)));
             }
         }
-        // Probe until the sandbox first becomes Ready; after that, a metadata change (a claim adopting it)
-        // must not cost a probe process while the claimant is starting its own commands.
-        boolean alreadyReady = Conditions.isReady(sandbox) && startedHere.contains(running.id());
-        if (!alreadyReady && !running.config().readinessProbe().isEmpty() && !probe(running)) {
-            setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "the readiness probe has not passed yet");
-            return Result.requeueAfter(PROBE_INTERVAL);
+        // Probes run in the background (ProbeRunner), each on its own schedule; what they say now decides here.
+        Probes.Set probeSet = Probes.of(sandbox.getSpec().getPodTemplate().getSpec().getContainers().get(0));
+        if (probeSet.any()) {
+            ProbeRunner.State st = probes.ensure(key, running, probeSet);
+            if (st.failed() != null) { // a startup or liveness probe: the container is restarted, as the kubelet does
+                stop(key, st.failed());
+                if ("Never".equals(restartPolicy)) {
+                    setReady(sandbox, false, Conditions.REASON_POD_FAILED, st.failed() + "; restartPolicy is Never");
+                    return later;
+                }
+                restarted(sandbox, REASON_PROBE_FAILED, st.failed());
+                return Result.requeueAfter(Duration.ZERO);
+            }
+            if (!st.started() || !st.ready()) {
+                setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY,
+                        "the " + (st.started() ? "readiness" : "startup") + " probe has not passed yet");
+                return later;
+            }
         }
         setReady(sandbox, true, Conditions.REASON_DEPENDENCIES_READY, "the gVisor sandbox is running");
-        startedHere.add(running.id());
         return later;
     }
 
@@ -298,17 +316,9 @@ public final class SandboxController implements Controller {
         log.info("sandbox {}/{}: {}={} ({}: {})", cur.getMetadata().getNamespace(), cur.getMetadata().getName(), type, value, reason, message);
     }
 
-    private boolean probe(RunningSandbox running) {
-        try {
-            return running.exec(new ExecRequest(running.config().readinessProbe(), null, null, null, Duration.ofSeconds(5), 4096)).exitCode() == 0;
-        } catch (RuntimeFailure e) {
-            return false;
-        }
-    }
-
     private void stop(ObjectKey key, String why) {
+        probes.stop(key);
         live.remove(key).ifPresent(s -> {
-            startedHere.remove(s.id());
             s.destroy();
             log.info("sandbox {} stopped: {}", key, why);
         });

@@ -66,8 +66,6 @@ public final class PodSpecCheck {
 
     private static final Map<String, Function<Container, Object>> IGNORED_CONTAINER_FIELDS = Map.of(
             "imagePullPolicy", Container::getImagePullPolicy,
-            "livenessProbe", Container::getLivenessProbe,
-            "startupProbe", Container::getStartupProbe,
             "lifecycle", Container::getLifecycle,
             "terminationMessagePath", Container::getTerminationMessagePath,
             "terminationMessagePolicy", Container::getTerminationMessagePolicy,
@@ -178,9 +176,7 @@ public final class PodSpecCheck {
                 errors.add(new FieldError(path + ".volumeMounts[" + i + "].subPath", "not supported by agentboxd"));
             }
         }
-        if (c.getReadinessProbe() != null && c.getReadinessProbe().getExec() == null) {
-            errors.add(new FieldError(path + ".readinessProbe", "only exec probes are supported (sandboxes have no network for httpGet/tcpSocket/grpc)"));
-        }
+        Probes.check(c, path, errors);
         SecurityContext sc = c.getSecurityContext();
         if (sc != null) {
             if (Boolean.TRUE.equals(sc.getPrivileged())) errors.add(new FieldError(path + ".securityContext.privileged", "privileged sandboxes are not allowed"));
