@@ -30,6 +30,8 @@ fi
 # the built-in image is the host's /usr: python3 must be in it
 if [ ! -x /usr/bin/python3 ]; then say "installing python3"; apt_install python3-minimal; fi
 if ! command -v mvn >/dev/null 2>&1; then say "installing maven"; apt_install maven; fi
+# tests build a second image (as upstream's busybox init containers use) from the static busybox
+if [ ! -x /bin/busybox ]; then say "installing busybox-static (for tests)"; apt_install busybox-static; fi
 
 # a JDK >= 21: Temurin 25 when present, else whatever java is new enough
 if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then

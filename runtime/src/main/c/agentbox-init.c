@@ -33,6 +33,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -358,6 +360,25 @@ static proc_t *find_proc_by_id(uint32_t id) {
     return NULL;
 }
 
+/* The device nodes and links a container expects in /dev, made in an init container's /dev (a tmpfs of its own). */
+static int prepare_dev(const char *root) {
+    static const struct { const char *name; unsigned major, minor; } nodes[] = {
+        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+    static const struct { const char *name, *target; } links[] = {
+        {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        snprintf(path, sizeof path, "%s/dev/%s", root, nodes[i].name);
+        if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) && errno != EEXIST) return -1;
+        if (chmod(path, 0666) && errno != EPERM) return -1;
+    }
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(path, sizeof path, "%s/dev/%s", root, links[i].name);
+        if (symlink(links[i].target, path) && errno != EEXIST) return -1;
+    }
+    return 0;
+}
+
 static void spawn(uint32_t id, rd_t *r, int is_main) {
     char **argv = r_strlist(r);
     char **envp = r_strlist(r);
@@ -373,9 +394,20 @@ static void spawn(uint32_t id, rd_t *r, int is_main) {
         has_stdin = r_u8(r);
         stdin_data = r_bytes(r, &stdin_len);
     }
+    /* optional: the root directory of an init container (its own root filesystem, see SandboxConfig.InitContainer) */
+    char *root = r->n > 0 ? r_str(r) : strdup("");
+    if (!root) die("strdup");
     proc_t *slot = NULL;
     if (r->bad || !argv[0]) {
         send_fail(id, EINVAL, "malformed exec request");
+        goto out;
+    }
+    if (root[0] && (strncmp(root, "/.agentbox/c/", 13) || strstr(root, "..") || strchr(root + 13, '/'))) {
+        send_fail(id, EINVAL, "root must be /.agentbox/c/NAME");
+        goto out;
+    }
+    if (root[0] && prepare_dev(root)) {
+        send_fail(id, errno, "cannot prepare %s/dev: %s", root, strerror(errno));
         goto out;
     }
     for (int i = 0; i < MAX_PROCS; i++)
@@ -411,6 +443,7 @@ static void spawn(uint32_t id, rd_t *r, int is_main) {
         prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         if (setgroups(2, groups)) { child_fail("setgroups", NULL, errno); _exit(126); }
         if (setresgid(gid, gid, gid)) { child_fail("setgid", NULL, errno); _exit(126); }
+        if (root[0] && (chroot(root) || chdir("/"))) { child_fail("cannot enter the container's root", root, errno); _exit(126); }
         if (child_bounding(caps)) { child_fail("capabilities", NULL, errno); _exit(126); }
         if (setresuid(uid, uid, uid)) { child_fail("setuid", NULL, errno); _exit(126); }
         if (uid == 0 && child_caps(caps)) { child_fail("capabilities", NULL, errno); _exit(126); }
@@ -455,6 +488,7 @@ out:
     free_strlist(argv);
     free_strlist(envp);
     free(cwd);
+    free(root);
 }
 
 static void close_fd(int *fd) {
@@ -573,7 +607,37 @@ static void linger(proc_t *p) {
 /* Out of memory (the shim saw the sandbox over its limit): kill the request whose processes hold the
  * most memory, as a cgroup-aware OOM killer would. */
 #define MAX_TAGS 512
-static void oom_kill(void) {
+/* Bytes held by disk volumes (AGENTBOX_DISK_VOLUMES: one path per line): tmpfs inside the sandbox, so in its
+ * memory, but Kubernetes counts an emptyDir on disk against ephemeral storage, not the memory limit. */
+static long long disk_volume_bytes(void) {
+    const char *list = getenv("AGENTBOX_DISK_VOLUMES");
+    if (!list) return 0;
+    long long sum = 0;
+    char path[PATH_MAX];
+    while (*list) {
+        const char *nl = strchr(list, '\n');
+        size_t len = nl ? (size_t)(nl - list) : strlen(list);
+        if (len < sizeof path) {
+            memcpy(path, list, len);
+            path[len] = 0;
+            struct statfs st;
+            if (!statfs(path, &st)) sum += (long long)(st.f_blocks - st.f_bfree) * (long long)st.f_bsize;
+        }
+        list += len;
+        if (*list) list++;
+    }
+    return sum;
+}
+
+static void oom_kill(rd_t *r) {
+    long long used = (long long)r_u64(r), limit = (long long)r_u64(r);
+    if (!r->bad) {
+        long long disk = disk_volume_bytes();
+        if (disk > 0 && used - disk <= limit) {
+            send_event("oom-not-killed disk-volumes=%lld used=%lld limit=%lld", disk, used, limit);
+            return;
+        }
+    }
     uint32_t tags[MAX_TAGS];
     long long sums[MAX_TAGS];
     int n = 0;
@@ -1134,7 +1198,7 @@ static void handle(uint8_t type, uint32_t id, unsigned char *payload, size_t n) 
         if (!r.bad) grant(target, bytes);
         break;
     }
-    case T_OOM: oom_kill(); break;
+    case T_OOM: oom_kill(&r); break;
     case T_WRITE: case T_READ: case T_LIST: case T_STAT: case T_DELETE: case T_MKDIR:
         file_op(type, id, &r);
         break;

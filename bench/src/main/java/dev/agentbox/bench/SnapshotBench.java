@@ -185,7 +185,7 @@ public final class SnapshotBench {
 
     static SandboxConfig config(List<String> cmd) {
         return new SandboxConfig("bench-" + ProcessHandle.current().pid() + "-" + ids.incrementAndGet(), ImageStore.BUILTIN, cmd, Map.of(), "/tmp",
-                1L << 30, 0, 256, 1000, 1000, false, List.of(), List.of(), "bench");
+                1L << 30, 0, 256, 1000, 1000, false, "bench");
     }
 
     static double ms(long t0) {

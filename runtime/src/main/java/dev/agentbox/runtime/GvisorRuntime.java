@@ -6,6 +6,8 @@ import dev.agentbox.runtime.RuntimeFailure.Kind;
 import dev.agentbox.runtime.internal.AgentChannel;
 import dev.agentbox.runtime.internal.Bundle;
 import dev.agentbox.runtime.internal.GvisorSandbox;
+import dev.agentbox.runtime.internal.HostVolumes;
+import dev.agentbox.runtime.internal.InitLog;
 import dev.agentbox.runtime.internal.LocalImageStore;
 import dev.agentbox.runtime.internal.Runsc;
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +55,8 @@ public final class GvisorRuntime implements SandboxRuntime {
     private static final Duration SHIM_START_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration RUNSC_TIMEOUT = Duration.ofSeconds(30);
+    /** How long one init container may run (Kubernetes has no such limit; a pod's activeDeadlineSeconds would be it). */
+    private static final Duration INIT_TIMEOUT = Duration.ofMinutes(30);
     /** sun_path holds 108 bytes; longer socket paths go through a short link under /run/agentbox. */
     private static final int MAX_SOCKET_PATH = 100;
 
@@ -81,7 +86,6 @@ public final class GvisorRuntime implements SandboxRuntime {
     private final Path shimDir;
     private final Path socketDir;
     private final Path storage;
-    private final Path emptySource;
     private final Options options;
     private final LocalImageStore images;
     private final Map<String, GvisorSandbox> sandboxes = new ConcurrentHashMap<>();
@@ -108,9 +112,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         this.shimBinary = base.resolve("bin").resolve("agentbox-shim");
         this.shimDir = base.resolve("s");
         this.storage = base.resolve("storage");
-        this.emptySource = base.resolve("empty");
         try {
-            Files.createDirectories(emptySource);
             for (Path p : List.of(base, root, bundles, logs, agentDir, shimBinary.getParent(), shimDir, storage)) Files.createDirectories(p);
             for (Path p : List.of(base, shimDir, storage, logs)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
             install("agentbox-init", agentDir.resolve("init"));
@@ -208,6 +210,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         try {
             Files.deleteIfExists(logFile(id));
             Files.deleteIfExists(Path.of(logFile(id) + ".1"));
+            LocalImageStore.deleteTree(logs.resolve("init").resolve(id));
         } catch (IOException e) {
             log.warn("sandbox {}: cannot delete its log: {}", id, e.toString());
         }
@@ -233,11 +236,9 @@ public final class GvisorRuntime implements SandboxRuntime {
         if (closed) throw new RuntimeFailure(Kind.FAILED, "runtime is closed");
         String id = config.id();
         Path rootfs = images.rootfs(config.image());
-        for (SandboxConfig.EmptyDir e : config.emptyDirs()) {
-            if (e.mountPath() == null || !e.mountPath().startsWith("/") || e.mountPath().contains("..")) {
-                throw new RuntimeFailure(Kind.INVALID, "emptyDir " + e.name() + ": mountPath must be an absolute path without '..'");
-            }
-        }
+        Map<String, Path> initRootfs = new LinkedHashMap<>();
+        for (SandboxConfig.InitContainer init : config.initContainers()) initRootfs.put(init.name(), images.rootfs(init.image()));
+        Map<SandboxConfig.Mount, Path> hostSources = HostVolumes.sources(config);
         Map<?, ?> meta = Map.of();
         if (imageDir != null) {
             try {
@@ -261,13 +262,17 @@ public final class GvisorRuntime implements SandboxRuntime {
             try {
                 LocalImageStore.deleteTree(bundle);
                 Files.createDirectories(bundle);
-                json.writeValue(bundle.resolve("config.json").toFile(),
-                        Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir, emptySource));
+                Path volumesDir = bundle.resolve("volumes");
+                for (SandboxConfig.Volume v : config.volumes()) if (v.scratch()) Files.createDirectories(volumesDir.resolve(v.name()));
+                Map<String, Object> spec = Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir, volumesDir,
+                        initRootfs, LocalImageStore::isBuiltin, hostSources::get);
+                HostVolumes.createMountPoints(spec, rootfs, readOnlySources(config, initRootfs));
+                json.writeValue(bundle.resolve("config.json").toFile(), spec);
                 if (imageDir == null && Files.exists(logFile)) {
                     // started again under the same id (restartPolicy): the last run's output becomes the previous file
                     Files.move(logFile, Path.of(logFile + ".1"), StandardCopyOption.REPLACE_EXISTING);
                 }
-                Runsc.Result r = Runsc.run(shimCommand(config, bundle, logFile, imageDir, mainId, firstId), SHIM_START_TIMEOUT);
+                Runsc.Result r = Runsc.run(shimCommand(config, bundle, logFile, imageDir, mainId, firstId, initRootfs), SHIM_START_TIMEOUT);
                 if (r.code() != 0) {
                     throw new RuntimeFailure(Kind.FAILED, "the shim of sandbox " + id + " did not start (exit " + r.code() + "): " + r.err().strip());
                 }
@@ -299,9 +304,13 @@ public final class GvisorRuntime implements SandboxRuntime {
                 } else {
                     sb.hello(HELLO_TIMEOUT);
                     log.info("sandbox {} started in {} ms (image {})", id, (System.nanoTime() - t0) / 1_000_000, config.image());
+                    runInitContainers(sb);
                     sb.startMain();
                 }
                 return sb;
+            } catch (InitContainerFailure e) {
+                destroyLocked(id); // the sandbox ran; its init container said no
+                throw e;
             } catch (RuntimeFailure e) {
                 String detail = tail(bundle.resolve("runsc.log"));
                 destroyLocked(id);
@@ -313,21 +322,23 @@ public final class GvisorRuntime implements SandboxRuntime {
         }
     }
 
-    private List<String> shimCommand(SandboxConfig config, Path bundle, Path logFile, Path imageDir, int mainId, int firstId) throws IOException {
+    private List<String> shimCommand(SandboxConfig config, Path bundle, Path logFile, Path imageDir, int mainId, int firstId,
+                                     Map<String, Path> initRootfs) throws IOException {
         String id = config.id();
         List<String> cmd = new ArrayList<>(List.of(shimBinary.toString(), "--id", id, "--socket", shimDir.resolve(id).toString(),
                 "--pid-file", pidFile(id).toString(), "--log", logFile.toString(), "--log-max-bytes", Long.toString(options.logMaxBytes()),
                 "--runsc-log", bundle.resolve("runsc.log").toString(), "--shim-log", bundle.resolve("shim.log").toString()));
         // read-only for the host kernel too, in the shim's mount namespace: the sandbox's read-only binds
         // (a root process inside could otherwise truncate their host files, see agentbox-shim.c)
-        for (Path ro : readOnlySources(config)) cmd.addAll(List.of("--ro", ro.toString()));
+        for (Path ro : readOnlySources(config, initRootfs)) cmd.addAll(List.of("--ro", ro.toString()));
         String overlay = "--overlay2=root:memory";
         if (config.ephemeralStorageBytes() > 0) {
             Path dir = storage.resolve(id);
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             cmd.addAll(List.of("--storage-dir", dir.toString(), "--storage-bytes", Long.toString(config.ephemeralStorageBytes())));
-            overlay = "--overlay2=all:dir=" + dir; // all: disk emptyDirs (binds) get the same filestore
+            // root only: volumes are tmpfs (scratch, see Bundle) or host directories whose writes must reach the host
+            overlay = "--overlay2=root:dir=" + dir;
         }
         if (config.memoryLimitBytes() > 0) {
             cmd.addAll(List.of("--memcg", "agentbox/" + id, "--memory-limit", Long.toString(config.memoryLimitBytes())));
@@ -340,11 +351,49 @@ public final class GvisorRuntime implements SandboxRuntime {
         return cmd;
     }
 
-    /** The host directories a sandbox sees read-only: the agent's, the empty one, and the built-in image's /usr. */
-    private List<Path> readOnlySources(SandboxConfig config) {
-        List<Path> ro = new ArrayList<>(List.of(agentDir, emptySource));
-        if (LocalImageStore.isBuiltin(config.image())) ro.add(Path.of("/usr"));
-        return ro;
+    /**
+     * The host directories a sandbox sees read-only: the agent's, the built-in image's /usr, init containers' root
+     * filesystems and the file volumes (configMap, secret, ...).
+     */
+    private List<Path> readOnlySources(SandboxConfig config, Map<String, Path> initRootfs) {
+        java.util.Set<Path> ro = new java.util.LinkedHashSet<>(List.of(agentDir));
+        if (LocalImageStore.isBuiltin(config.image()) || config.initContainers().stream().anyMatch(i -> LocalImageStore.isBuiltin(i.image()))) {
+            ro.add(Path.of("/usr"));
+        }
+        ro.addAll(initRootfs.values());
+        for (SandboxConfig.Volume v : config.volumes()) if (v.medium() == SandboxConfig.Volume.Medium.HOST_FILES) ro.add(v.hostPath());
+        return List.copyOf(ro);
+    }
+
+    /** Each init container, in order, to completion; the first that fails (or cannot start) fails the start. */
+    private void runInitContainers(GvisorSandbox sb) throws RuntimeFailure {
+        for (SandboxConfig.InitContainer init : sb.config().initContainers()) {
+            Path logFile = initLogFile(sb.id(), init.name());
+            try {
+                Files.createDirectories(logFile.getParent());
+            } catch (IOException e) {
+                throw new RuntimeFailure(Kind.FAILED, "init container " + init.name() + ": cannot create " + logFile.getParent() + ": " + e.getMessage(), e);
+            }
+            long t0 = System.nanoTime();
+            ExecResult r;
+            try (InitLog out = new InitLog(logFile, options.logMaxBytes())) {
+                r = sb.runInit(init, INIT_TIMEOUT, options.logMaxBytes(), out);
+            } catch (IOException e) {
+                throw new RuntimeFailure(Kind.FAILED, "init container " + init.name() + ": cannot write its log " + logFile + ": " + e.getMessage(), e);
+            } catch (RuntimeFailure e) {
+                throw new InitContainerFailure(init.name(), -1, e.getMessage(), InitLog.tail(logFile));
+            }
+            log.info("sandbox {}: init container {} exited with {} after {} ms", sb.id(), init.name(), r.exitCode(), (System.nanoTime() - t0) / 1_000_000);
+            if (r.exitCode() != 0 || r.timedOut()) {
+                throw new InitContainerFailure(init.name(), r.exitCode(), r.timedOut() ? "timed out after " + INIT_TIMEOUT.toMinutes() + " minutes"
+                        : r.oomKilled() ? "killed: out of memory" : "exited with " + r.exitCode(), InitLog.tail(logFile));
+            }
+        }
+    }
+
+    /** The output of init container {@code name} of sandbox {@code id} (its last run). */
+    public Path initLogFile(String id, String name) {
+        return logs.resolve("init").resolve(id).resolve(name + ".log");
     }
 
     @Override

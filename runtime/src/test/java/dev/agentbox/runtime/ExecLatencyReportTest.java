@@ -26,7 +26,7 @@ class ExecLatencyReportTest {
             String id = "lat-" + ProcessHandle.current().pid();
             for (int i = 0; i < 5; i++) {
                 SandboxConfig c = new SandboxConfig(id + "-" + i, ImageStore.BUILTIN, List.of(), Map.of(), null, 256L << 20, 0, 0, 1000, 1000,
-                        false, List.of(), List.of(), null);
+                        false, null);
                 long t0 = System.nanoTime();
                 RunningSandbox sb = runtime.start(c);
                 starts.add((System.nanoTime() - t0) / 1e6);

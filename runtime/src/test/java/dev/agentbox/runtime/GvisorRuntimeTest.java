@@ -35,7 +35,8 @@ class GvisorRuntimeTest {
 
     static SandboxConfig config(String id, int uid, long mem, int nproc) {
         return new SandboxConfig(id, ImageStore.BUILTIN, List.of(), Map.of("GREETING", "hi"), "/tmp", mem, 1000, nproc, uid, uid,
-                false, List.of(new SandboxConfig.EmptyDir("scratch", "/scratch", 16L << 20, false)), List.of(), "box");
+                false, List.of(SandboxConfig.Volume.disk("scratch", 16L << 20)),
+                List.of(new SandboxConfig.Mount("scratch", "/scratch")), "box", 0, SandboxConfig.DEFAULT_CAPABILITIES, List.of());
     }
 
     @AfterAll

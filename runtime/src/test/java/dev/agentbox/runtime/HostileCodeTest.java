@@ -43,7 +43,7 @@ class HostileCodeTest {
 
     static SandboxConfig config(String id, int uid, Set<String> caps) {
         return new SandboxConfig(id, ImageStore.BUILTIN, List.of(), Map.of(), "/tmp", 512L << 20, 0, 128, uid, uid, false,
-                List.of(), List.of(), null, 256L << 20, caps);
+                List.of(), List.of(), null, 256L << 20, caps, List.of());
     }
 
     static ExecResult sh(RunningSandbox sb, String script, int timeoutSeconds) throws RuntimeFailure {

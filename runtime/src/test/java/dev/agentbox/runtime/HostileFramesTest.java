@@ -122,7 +122,7 @@ class HostileFramesTest {
     void moreOutputThanTheWindowFailsTheCommandAndTheChannel() throws Exception {
         AgentChannel channel = connect();
         SandboxConfig config = new SandboxConfig("hostile", ImageStore.BUILTIN, List.of(), Map.of(), null, 0, 0, 0, 1000, 1000, false,
-                List.of(), List.of(), null);
+                null);
         GvisorSandbox sandbox = new GvisorSandbox(config, channel, dir.resolve("log"), () -> {}, null);
         CompletableFuture<Throwable> result = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {

@@ -40,7 +40,7 @@ class LimitsAndLifecycleTest {
     }
 
     static SandboxConfig config(String id, String image, List<String> command, long mem, int nproc) {
-        return new SandboxConfig(id, image, command, Map.of(), null, mem, 0, nproc, 1000, 1000, false, List.of(), List.of(), null);
+        return new SandboxConfig(id, image, command, Map.of(), null, mem, 0, nproc, 1000, 1000, false, null);
     }
 
     static String out(ExecResult r) {

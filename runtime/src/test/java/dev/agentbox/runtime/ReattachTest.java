@@ -35,7 +35,7 @@ class ReattachTest {
 
     static SandboxConfig config(String id) {
         return new SandboxConfig(id, ImageStore.BUILTIN, List.of("/bin/sh", "-c", "echo main started; while true; do sleep 1; done"),
-                Map.of(), "/tmp", 256L << 20, 0, 64, 1000, 1000, false, List.of(), List.of(), null, 128L << 20, SandboxConfig.DEFAULT_CAPABILITIES);
+                Map.of(), "/tmp", 256L << 20, 0, 64, 1000, 1000, false, List.of(), List.of(), null, 128L << 20, SandboxConfig.DEFAULT_CAPABILITIES, List.of());
     }
 
     static String run(RunningSandbox sb, String script) throws RuntimeFailure {

@@ -46,7 +46,7 @@ class StreamTest {
     static void start() throws Exception {
         runtime = new GvisorRuntime(dir.resolve("runtime"));
         sb = runtime.start(new SandboxConfig("st-" + ProcessHandle.current().pid(), ImageStore.BUILTIN, List.of("python3", "-c", SERVERS),
-                Map.of(), "/tmp", 256L << 20, 0, 64, 1000, 1000, false, List.of(), List.of(), null, 64L << 20, SandboxConfig.DEFAULT_CAPABILITIES));
+                Map.of(), "/tmp", 256L << 20, 0, 64, 1000, 1000, false, List.of(), List.of(), null, 64L << 20, SandboxConfig.DEFAULT_CAPABILITIES, List.of()));
         sb.exec(ExecRequest.shell("echo served-from-the-sandbox > /tmp/hello.txt"));
         await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
             sb.connect(8000, Duration.ofSeconds(2)).close();

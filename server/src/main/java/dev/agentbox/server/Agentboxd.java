@@ -128,7 +128,7 @@ public final class Agentboxd implements AutoCloseable {
         this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock, settings.quotas().workloadSnapshotsPerSandbox());
         java.util.concurrent.atomic.AtomicReference<WorkQueue> sandboxQueueRef = new java.util.concurrent.atomic.AtomicReference<>();
         this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images()), clock, snapshots,
-                new ProbeRunner(key -> sandboxQueueRef.get().enqueue(key))), 8);
+                new ProbeRunner(key -> sandboxQueueRef.get().enqueue(key))), 32); // virtual threads; a start runs its init containers to completion
         WorkQueue sandboxes = sandboxQueue;
         sandboxQueueRef.set(sandboxes);
         live.onGone(sandboxes::enqueue); // a sandbox that fails is reconciled now, not at the next tick

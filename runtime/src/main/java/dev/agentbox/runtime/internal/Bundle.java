@@ -14,11 +14,14 @@ public final class Bundle {
     private Bundle() {}
 
     /**
-     * @param emptySource an empty host directory: disk emptyDirs of a sandbox with a storage limit are bind
-     *                    mounts of it, with the sandbox's overlay (--overlay2=all) on top, so their writes go
-     *                    to the same size-limited filestore as the root overlay's (never to this directory)
+     * @param volumesDir a directory of the bundle: the per-volume mount sources of scratch volumes (gVisor mount
+     *                   hints make every mount of one source share one tmpfs; nothing is written there)
+     * @param initRootfs the root filesystem (host directory) of each init container's image, by container name
+     * @param hostSource the host path a mount of a host volume binds (its subPath resolved and checked by the caller)
      */
-    public static Map<String, Object> spec(SandboxConfig c, Path rootfs, boolean builtin, Path agentDir, Path emptySource) {
+    public static Map<String, Object> spec(SandboxConfig c, Path rootfs, boolean builtin, Path agentDir, Path volumesDir,
+                                           Map<String, Path> initRootfs, java.util.function.Predicate<String> builtinImage,
+                                           java.util.function.Function<SandboxConfig.Mount, Path> hostSource) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("ociVersion", "1.0.2");
         int nproc = c.maxProcesses() > 0 ? c.maxProcesses() : SandboxConfig.DEFAULT_MAX_PROCESSES;
@@ -30,7 +33,12 @@ public final class Bundle {
         // the agent starts as root and drops to a uid of its own, keeping its capabilities; it runs every command as uid/gid
         process.put("user", Map.of("uid", 0, "gid", 0));
         process.put("args", List.of(INIT_PATH));
-        process.put("env", List.of("PATH=" + GvisorSandbox.DEFAULT_PATH));
+        List<String> agentEnv = new ArrayList<>(List.of("PATH=" + GvisorSandbox.DEFAULT_PATH));
+        String disk = diskVolumePaths(c);
+        // the agent's OOM handling does not count what disk volumes hold (their tmpfs is sandbox memory, but Kubernetes
+        // counts an emptyDir on disk against ephemeral storage, not memory)
+        if (!disk.isEmpty()) agentEnv.add("AGENTBOX_DISK_VOLUMES=" + disk);
+        process.put("env", agentEnv);
         process.put("cwd", "/");
         process.put("capabilities", caps);
         List<Map<String, Object>> rlimits = new ArrayList<>(List.of(
@@ -54,17 +62,30 @@ public final class Bundle {
         mounts.add(mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro")));
         mounts.add(mount(INIT_PATH.substring(0, INIT_PATH.lastIndexOf('/')), "bind", agentDir.toString(), List.of("rbind", "ro", "nosuid", "nodev")));
         if (builtin) mounts.add(mount("/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")));
-        for (SandboxConfig.EmptyDir e : c.emptyDirs()) {
-            if (!e.memory() && c.ephemeralStorageBytes() > 0) {
-                mounts.add(mount(e.mountPath(), "bind", emptySource.toString(), e.readOnly() ? List.of("rbind", "ro", "nosuid", "nodev") : List.of("rbind", "rw", "nosuid", "nodev")));
-                continue;
-            }
-            List<String> opts = new ArrayList<>(List.of("nosuid", "nodev", "mode=1777"));
-            long size = e.sizeLimitBytes() > 0 ? e.sizeLimitBytes() : e.memory() ? c.memoryLimitBytes() : 0;
+        Map<String, String> annotations = new LinkedHashMap<>();
+        for (SandboxConfig.Volume v : c.volumes()) {
+            if (!v.scratch()) continue;
+            List<String> opts = new ArrayList<>(List.of("rw", "nosuid", "nodev", "mode=1777"));
+            long size = scratchSize(c, v);
             if (size > 0) opts.add("size=" + size);
-            if (e.readOnly()) opts.add("ro");
-            mounts.add(mount(e.mountPath(), "tmpfs", "tmpfs", opts));
+            String hint = "dev.gvisor.spec.mount." + v.name() + ".";
+            annotations.put(hint + "source", volumesDir.resolve(v.name()).toString());
+            annotations.put(hint + "type", "tmpfs");
+            annotations.put(hint + "share", "container");
+            annotations.put(hint + "options", String.join(",", opts));
         }
+        for (SandboxConfig.Mount m : c.mounts()) mounts.add(volumeMount(c, m, "", volumesDir, hostSource));
+        for (SandboxConfig.InitContainer init : c.initContainers()) {
+            String root = init.root();
+            mounts.add(mount(root, "bind", initRootfs.get(init.name()).toString(), List.of("rbind", "ro", "nosuid", "nodev")));
+            if (builtinImage.test(init.image())) mounts.add(mount(root + "/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")));
+            mounts.add(mount(root + "/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
+            // the agent makes null, zero, full, random, urandom and tty here before the container runs
+            mounts.add(mount(root + "/dev", "tmpfs", "tmpfs", List.of("nosuid", "mode=755", "size=65536k")));
+            mounts.add(mount(root + "/tmp", "tmpfs", "tmpfs", List.of("nosuid", "nodev", "mode=1777", "size=" + (64L << 20))));
+            for (SandboxConfig.Mount m : init.mounts()) mounts.add(volumeMount(c, m, root, volumesDir, hostSource));
+        }
+        if (!annotations.isEmpty()) spec.put("annotations", annotations);
         spec.put("mounts", mounts);
 
         Map<String, Object> linux = new LinkedHashMap<>();
@@ -92,7 +113,42 @@ public final class Bundle {
      */
     public static long hostMemoryLimit(SandboxConfig c) {
         long limit = c.memoryLimitBytes();
-        return limit + Math.max(64L << 20, limit / 4) + c.ephemeralStorageBytes();
+        long disk = 0;
+        for (SandboxConfig.Volume v : c.volumes()) {
+            if (v.medium() == SandboxConfig.Volume.Medium.DISK) disk += scratchSize(c, v);
+        }
+        return limit + Math.max(64L << 20, limit / 4) + c.ephemeralStorageBytes() + disk;
+    }
+
+    /** The size of a scratch volume's tmpfs: its sizeLimit, else the storage limit (disk) or memory limit (memory); 0: unbounded. */
+    public static long scratchSize(SandboxConfig c, SandboxConfig.Volume v) {
+        if (v.sizeLimitBytes() > 0) return v.sizeLimitBytes();
+        return v.medium() == SandboxConfig.Volume.Medium.MEMORY ? c.memoryLimitBytes() : c.ephemeralStorageBytes();
+    }
+
+    /** One path inside the sandbox per disk volume (where the agent can statfs it), newline-separated. */
+    static String diskVolumePaths(SandboxConfig c) {
+        List<String> out = new ArrayList<>();
+        for (SandboxConfig.Volume v : c.volumes()) {
+            if (v.medium() != SandboxConfig.Volume.Medium.DISK) continue;
+            c.mounts().stream().filter(m -> m.volume().equals(v.name())).findFirst().map(SandboxConfig.Mount::mountPath)
+                    .or(() -> c.initContainers().stream().flatMap(i -> i.mounts().stream().filter(m -> m.volume().equals(v.name()))
+                            .map(m -> i.root() + m.mountPath())).findFirst())
+                    .ifPresent(out::add);
+        }
+        return String.join("\n", out);
+    }
+
+    private static Map<String, Object> volumeMount(SandboxConfig c, SandboxConfig.Mount m, String root, Path volumesDir,
+                                                   java.util.function.Function<SandboxConfig.Mount, Path> hostSource) {
+        SandboxConfig.Volume v = c.volume(m.volume());
+        boolean ro = m.readOnly() || v.medium() == SandboxConfig.Volume.Medium.HOST_FILES;
+        List<String> opts = List.of("rbind", ro ? "ro" : "rw", "nosuid", "nodev");
+        if (v.scratch()) {
+            if (m.subPath() != null) throw new IllegalArgumentException("volume " + v.name() + ": subPath is not supported for emptyDir volumes");
+            return mount(root + m.mountPath(), "bind", volumesDir.resolve(v.name()).toString(), opts);
+        }
+        return mount(root + m.mountPath(), "bind", hostSource.apply(m).toString(), opts);
     }
 
     private static Map<String, Object> mount(String dest, String type, String source, List<String> options) {

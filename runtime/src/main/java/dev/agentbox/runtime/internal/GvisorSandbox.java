@@ -94,12 +94,16 @@ public final class GvisorSandbox implements RunningSandbox {
 
     /** The full environment of a process: defaults, then the config's env, then the request's. */
     List<String> environment(Map<String, String> extra) {
+        return environment(config.uid(), config.env(), extra);
+    }
+
+    private List<String> environment(int uid, Map<String, String> base, Map<String, String> extra) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", DEFAULT_PATH);
-        env.put("HOME", config.uid() == 0 ? "/root" : "/home/sandbox");
+        env.put("HOME", uid == 0 ? "/root" : "/home/sandbox");
         env.put("HOSTNAME", config.hostname() == null || config.hostname().isBlank() ? config.id() : config.hostname());
         env.put("LANG", "C.UTF-8");
-        env.putAll(config.env());
+        env.putAll(base);
         env.putAll(extra);
         List<String> out = new ArrayList<>();
         env.forEach((k, v) -> out.add(k + "=" + v));
@@ -199,18 +203,35 @@ public final class GvisorSandbox implements RunningSandbox {
     public ExecResult exec(ExecRequest request, OutputListener listener) throws RuntimeFailure {
         String cwd = request.workingDir() == null || request.workingDir().isBlank() ? workingDir
                 : request.workingDir().startsWith("/") ? request.workingDir() : workingDir + "/" + request.workingDir();
+        return exec(request, listener, environment(request.env()), cwd, config.uid(), config.gid(), capabilityMask, "");
+    }
+
+    /**
+     * Runs an init container to completion in its own root ({@link SandboxConfig.InitContainer#root()}), with its own
+     * user, capabilities and environment; its output goes to {@code listener} only (nothing is kept).
+     */
+    public ExecResult runInit(SandboxConfig.InitContainer init, Duration timeout, long maxLogBytes, OutputListener listener) throws RuntimeFailure {
+        String cwd = init.workingDir() == null || init.workingDir().isBlank() ? "/" : init.workingDir();
+        ExecRequest request = new ExecRequest(init.command(), Map.of(), null, null, timeout, maxLogBytes);
+        return exec(request, listener, environment(init.uid(), init.env(), Map.of()), cwd, init.uid(), init.gid(),
+                Capabilities.mask(init.capabilities()), init.root());
+    }
+
+    private ExecResult exec(ExecRequest request, OutputListener listener, List<String> env, String cwd, int uid, int gid,
+                            long caps, String root) throws RuntimeFailure {
         long timeoutMs = Math.max(1, Math.min(request.timeout().toMillis(), 0xffffffffL));
-        byte[] payload = new Wire.Out()
+        Wire.Out w = new Wire.Out()
                 .strs(request.argv())
-                .strs(environment(request.env()))
+                .strs(env)
                 .str(cwd)
-                .u32(config.uid())
-                .u32(config.gid())
-                .u64(capabilityMask)
+                .u32(uid)
+                .u32(gid)
+                .u64(caps)
                 .u32(timeoutMs)
                 .u8(request.stdin() == null ? 0 : 1)
-                .bytes(request.stdin() == null ? new byte[0] : request.stdin())
-                .toBytes();
+                .bytes(request.stdin() == null ? new byte[0] : request.stdin());
+        if (!root.isEmpty()) w.str(root); // optional field: agents before init containers never see it
+        byte[] payload = w.toBytes();
         ExecCall call = new ExecCall();
         long start = System.nanoTime();
         int reqId;
@@ -219,8 +240,9 @@ public final class GvisorSandbox implements RunningSandbox {
         } catch (IOException e) {
             throw gone(e);
         }
-        Capped out = new Capped(request.maxOutputBytes());
-        Capped err = new Capped(request.maxOutputBytes());
+        boolean keep = root.isEmpty(); // an init container's output goes to its listener (a log file) only
+        Capped out = new Capped(request.maxOutputBytes(), keep);
+        Capped err = new Capped(request.maxOutputBytes(), keep);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs + AGENT_GRACE.toMillis());
         int owed = 0;
         try {
@@ -346,11 +368,18 @@ public final class GvisorSandbox implements RunningSandbox {
     static final class Capped {
         final long max;
         final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        final boolean keep;
         long seen;
         boolean truncated;
 
         Capped(long max) {
+            this(max, true);
+        }
+
+        /** @param keep false: only count and cut what listeners get, keep nothing */
+        Capped(long max, boolean keep) {
             this.max = max;
+            this.keep = keep;
         }
 
         /** Returns what a listener should get from this chunk (null: nothing). */
@@ -359,14 +388,16 @@ public final class GvisorSandbox implements RunningSandbox {
             seen += chunk.length;
             if (truncated) return null;
             if (chunk.length <= room) {
-                buf.writeBytes(chunk);
+                if (keep) buf.writeBytes(chunk);
                 return chunk;
             }
             truncated = true;
             byte[] head = java.util.Arrays.copyOf(chunk, (int) Math.max(0, room));
-            buf.writeBytes(head);
             byte[] marker = ("\n[agentbox: output truncated at " + max + " bytes]\n").getBytes(StandardCharsets.UTF_8);
-            buf.writeBytes(marker);
+            if (keep) {
+                buf.writeBytes(head);
+                buf.writeBytes(marker);
+            }
             byte[] pass = new byte[head.length + marker.length];
             System.arraycopy(head, 0, pass, 0, head.length);
             System.arraycopy(marker, 0, pass, head.length, marker.length);

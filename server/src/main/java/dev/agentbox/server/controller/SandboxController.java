@@ -7,6 +7,7 @@ import dev.agentbox.api.agents.v1beta1.SandboxStatus;
 import dev.agentbox.api.agents.v1beta1.ShutdownPolicy;
 import dev.agentbox.runtime.ExecRequest;
 import dev.agentbox.runtime.RunningSandbox;
+import dev.agentbox.runtime.InitContainerFailure;
 import dev.agentbox.runtime.RuntimeFailure;
 import dev.agentbox.runtime.SandboxConfig;
 import dev.agentbox.runtime.SandboxRuntime;
@@ -75,6 +76,11 @@ public final class SandboxController implements Controller {
     static final String REASON_SANDBOX_FAILED = "SandboxFailed";
     static final String REASON_MAIN_EXITED = "MainProcessExited";
     static final String REASON_PROBE_FAILED = "ProbeFailed";
+    static final String REASON_INIT_FAILED = "InitContainerFailed";
+
+    /** Init containers that failed: when to try again (CrashLoopBackOff), and how many times in a row they failed. */
+    private final java.util.Map<ObjectKey, Instant> initBackoff = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<ObjectKey, Integer> initFailures = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The Ready message of a sandbox that was Ready when agentboxd stopped, until it is re-attached. */
     public static final String REATTACHING = "agentboxd restarted; re-attaching to the running sandbox";
@@ -96,6 +102,8 @@ public final class SandboxController implements Controller {
         if (found.isEmpty()) {
             String stoppedId = live.get(key).map(RunningSandbox::id).orElse(null);
             stop(key, "object deleted");
+            initBackoff.remove(key);
+            initFailures.remove(key);
             // the main process's output goes with its Sandbox, as a pod's log does (others' logs: agentboxd's sweep)
             if (stoppedId != null) runtime.deleteLogs(stoppedId);
             return Result.DONE;
@@ -177,16 +185,36 @@ public final class SandboxController implements Controller {
             }
         }
         if (running == null) {
-            setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, "starting the gVisor sandbox");
+            Instant retry = initBackoff.get(key);
+            if (retry != null && now.isBefore(retry)) return Result.requeueAfter(Duration.between(now, retry));
             SandboxConfig config = configs.forSandbox(sandbox, id);
+            setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, config.initContainers().isEmpty() ? "starting the gVisor sandbox"
+                    : "starting the gVisor sandbox and running its init containers " + config.initContainers().stream()
+                    .map(SandboxConfig.InitContainer::name).toList() + " (their output: `agentbox logs " + key.name() + " -c NAME`)");
             try {
                 running = snapshots == null ? null : restore(sandbox, config);
                 if (running == null) running = runtime.start(config);
+            } catch (InitContainerFailure e) {
+                // as the kubelet: restartPolicy Never fails the pod; otherwise the init containers run again, backing off
+                String message = e.getMessage() + ". Its output: `agentbox logs " + key.name() + " -n " + key.namespace() + " -c " + e.container() + "`";
+                log.warn("sandbox {}: {}", key, e.getMessage());
+                if ("Never".equals(restartPolicy)) {
+                    setReady(sandbox, false, REASON_INIT_FAILED, message + "; restartPolicy is Never");
+                    return later;
+                }
+                int failures = initFailures.merge(key, 1, Integer::sum);
+                Duration backoff = Duration.ofSeconds(Math.min(300, 10L << Math.min(failures - 1, 5))); // 10 s doubling to 5 min
+                initBackoff.put(key, now.plus(backoff));
+                restarted(sandbox, REASON_INIT_FAILED, message);
+                setReady(sandbox, false, REASON_INIT_FAILED, message + "; trying again in " + backoff.toSeconds() + " s");
+                return Result.requeueAfter(backoff);
             } catch (RuntimeFailure e) {
                 log.warn("sandbox {} failed to start: {}", key, e.getMessage());
                 setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox could not start: " + e.getMessage());
                 return e.kind() == RuntimeFailure.Kind.FAILED ? Result.requeueAfter(Duration.ofSeconds(5)) : later;
             }
+            initBackoff.remove(key);
+            initFailures.remove(key);
             log.info("sandbox {} started as {}", key, id);
         }
         if (live.get(key).orElse(null) != running) {

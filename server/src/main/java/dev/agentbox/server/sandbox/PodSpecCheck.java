@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * Sorts a PodSpec's fields into what one host honours, what it accepts but ignores (a warning
@@ -61,7 +60,6 @@ public final class PodSpecCheck {
             "hostPID", p -> Boolean.TRUE.equals(p.getHostPID()) ? true : null,
             "hostIPC", p -> Boolean.TRUE.equals(p.getHostIPC()) ? true : null,
             "hostUsers", p -> Boolean.TRUE.equals(p.getHostUsers()) ? true : null,
-            "initContainers", p -> empty(p.getInitContainers()),
             "ephemeralContainers", p -> empty(p.getEphemeralContainers()));
 
     private static final Map<String, Function<Container, Object>> IGNORED_CONTAINER_FIELDS = Map.of(
@@ -94,10 +92,28 @@ public final class PodSpecCheck {
             errors.add(new FieldError(path + ".containers", "agentboxd runs exactly one container per sandbox, got " + spec.getContainers().size() + "; keep one"));
         }
         checkPodSecurity(spec.getSecurityContext(), path + ".securityContext", errors, warnings);
-        Set<String> emptyDirs = checkVolumes(spec.getVolumes(), path + ".volumes", errors);
+        Map<String, Volume> volumes = checkVolumes(spec.getVolumes(), path + ".volumes", errors);
         List<Container> containers = spec.getContainers() == null ? List.of() : spec.getContainers();
+        Set<String> names = new java.util.HashSet<>();
         for (int i = 0; i < containers.size(); i++) {
-            checkContainer(containers.get(i), path + ".containers[" + i + "]", emptyDirs, errors, warnings);
+            checkContainer(containers.get(i), path + ".containers[" + i + "]", volumes, errors, warnings);
+            checkName(containers.get(i), path + ".containers[" + i + "]", names, errors);
+        }
+        List<Container> inits = spec.getInitContainers() == null ? List.of() : spec.getInitContainers();
+        for (int i = 0; i < inits.size(); i++) {
+            String p = path + ".initContainers[" + i + "]";
+            Container c = inits.get(i);
+            checkContainer(c, p, volumes, errors, warnings);
+            checkName(c, p, names, errors);
+            // as the API server: probes and lifecycle hooks are for containers that keep running
+            for (var probe : Map.of("readinessProbe", java.util.Optional.ofNullable(c.getReadinessProbe()), "livenessProbe",
+                    java.util.Optional.ofNullable(c.getLivenessProbe()), "startupProbe", java.util.Optional.ofNullable(c.getStartupProbe())).entrySet()) {
+                if (probe.getValue().isPresent()) errors.add(new FieldError(p + "." + probe.getKey(), "must not be set for init containers"));
+            }
+            if ("Always".equals(c.getRestartPolicy())) {
+                errors.add(new FieldError(p + ".restartPolicy", "sidecar init containers (restartPolicy: Always) are not supported by agentboxd, "
+                        + "which runs one long-lived container per sandbox; start the sidecar's process from the main container instead"));
+            }
         }
         if (spec.getRestartPolicy() != null && !Set.of("Always", "OnFailure", "Never").contains(spec.getRestartPolicy())) {
             errors.add(new FieldError(path + ".restartPolicy", "must be Always, OnFailure or Never, got " + spec.getRestartPolicy()));
@@ -121,8 +137,16 @@ public final class PodSpecCheck {
         }
     }
 
-    private static Set<String> checkVolumes(List<Volume> volumes, String path, List<FieldError> errors) {
-        if (volumes == null) return Set.of();
+    private static void checkName(Container c, String path, Set<String> names, List<FieldError> errors) {
+        if (c.getName() == null || !c.getName().matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            errors.add(new FieldError(path + ".name", "required: a DNS label (lower case letters, digits and '-', at most 63), got " + c.getName()));
+        } else if (!names.add(c.getName())) {
+            errors.add(new FieldError(path + ".name", "duplicate container name " + c.getName() + " (names must be unique among containers and init containers)"));
+        }
+    }
+
+    private static Map<String, Volume> checkVolumes(List<Volume> volumes, String path, List<FieldError> errors) {
+        if (volumes == null) return Map.of();
         for (int i = 0; i < volumes.size(); i++) {
             Volume v = volumes.get(i);
             if (v.getEmptyDir() == null) {
@@ -132,10 +156,12 @@ public final class PodSpecCheck {
                 errors.add(new FieldError(path + "[" + i + "].emptyDir.medium", "must be \"\" (the sandbox's ephemeral storage) or Memory, got " + v.getEmptyDir().getMedium()));
             }
         }
-        return volumes.stream().filter(v -> v.getEmptyDir() != null).map(Volume::getName).collect(Collectors.toSet());
+        Map<String, Volume> out = new java.util.LinkedHashMap<>();
+        for (Volume v : volumes) if (v.getEmptyDir() != null && v.getName() != null) out.put(v.getName(), v);
+        return out;
     }
 
-    private static void checkContainer(Container c, String path, Set<String> emptyDirs, List<FieldError> errors, List<String> warnings) {
+    private static void checkContainer(Container c, String path, Map<String, Volume> volumes, List<FieldError> errors, List<String> warnings) {
         if (c.getImage() == null || c.getImage().isBlank()) errors.add(new FieldError(path + ".image", "required, e.g. agentbox/builtin"));
         IGNORED_CONTAINER_FIELDS.forEach((field, get) -> {
             if (get.apply(c) != null) warnings.add(path + "." + field + ": ignored on agentboxd");
@@ -166,14 +192,27 @@ public final class PodSpecCheck {
         List<VolumeMount> mounts = c.getVolumeMounts() == null ? List.of() : c.getVolumeMounts();
         for (int i = 0; i < mounts.size(); i++) {
             VolumeMount m = mounts.get(i);
-            if (!emptyDirs.contains(m.getName())) {
-                errors.add(new FieldError(path + ".volumeMounts[" + i + "].name", "no emptyDir volume named " + m.getName() + " in volumes"));
+            Volume v = volumes.get(m.getName());
+            if (v == null) {
+                errors.add(new FieldError(path + ".volumeMounts[" + i + "].name", "no volume named " + m.getName() + " in volumes"));
             }
-            if (m.getMountPath() == null || !m.getMountPath().startsWith("/") || m.getMountPath().contains("..")) {
-                errors.add(new FieldError(path + ".volumeMounts[" + i + "].mountPath", "must be an absolute path without '..'"));
+            if (m.getMountPath() == null || !m.getMountPath().startsWith("/") || m.getMountPath().equals("/")
+                    || List.of(m.getMountPath().split("/")).contains("..") || m.getMountPath().startsWith("/.agentbox")) {
+                errors.add(new FieldError(path + ".volumeMounts[" + i + "].mountPath", "must be an absolute path other than / and /.agentbox, without '..'"));
             }
-            if (m.getSubPath() != null || m.getSubPathExpr() != null) {
-                errors.add(new FieldError(path + ".volumeMounts[" + i + "].subPath", "not supported by agentboxd"));
+            if (m.getSubPathExpr() != null) {
+                errors.add(new FieldError(path + ".volumeMounts[" + i + "].subPathExpr", "not supported by agentboxd; use subPath"));
+            }
+            if (m.getSubPath() != null && !m.getSubPath().isEmpty()) {
+                if (m.getSubPath().startsWith("/") || List.of(m.getSubPath().split("/")).contains("..")) {
+                    errors.add(new FieldError(path + ".volumeMounts[" + i + "].subPath", "must be a relative path without '..'"));
+                } else if (v != null && v.getEmptyDir() != null) {
+                    errors.add(new FieldError(path + ".volumeMounts[" + i + "].subPath", "not supported on emptyDir volumes by agentboxd "
+                            + "(each emptyDir is one tmpfs inside the sandbox); mount the whole volume and use the path inside it"));
+                }
+            }
+            if (m.getMountPropagation() != null && !"None".equals(m.getMountPropagation())) {
+                errors.add(new FieldError(path + ".volumeMounts[" + i + "].mountPropagation", "only None is supported"));
             }
         }
         Probes.check(c, path, errors);

@@ -25,7 +25,7 @@ import java.util.Set;
 /**
  * Turns a Sandbox's pod template into the runtime's {@link SandboxConfig}: containers[0]'s image,
  * command + args, env, workingDir, cpu/memory/ephemeral-storage limits, user/group, capabilities,
- * readOnlyRootFilesystem, its emptyDir mounts and exec readiness probe. Admission has already refused what
+ * readOnlyRootFilesystem, the pod's volumes and the container's mounts, and the init containers. Admission has already refused what
  * cannot be honoured; this re-checks so that an object stored by an older version still fails loudly.
  *
  * <p>Limits a pod does not set come from the daemon's {@link DaemonSettings.SandboxDefaults} (as a Kubernetes LimitRange's
@@ -50,20 +50,7 @@ public final class SandboxConfigs {
         PodSpecCheck.Findings findings = PodSpecCheck.check(pod, "spec.podTemplate.spec");
         if (!findings.errors().isEmpty()) throw new InvalidException(findings.errors());
         Container c = pod.getContainers().get(0);
-        ImageStore.ImageConfig image;
-        try {
-            image = images == null ? ImageStore.ImageConfig.BUILTIN_CONFIG : images.config(c.getImage());
-        } catch (RuntimeFailure e) {
-            throw new InvalidException(List.of(new FieldError("spec.podTemplate.spec.containers[0].image", e.getMessage())));
-        }
-
-        List<String> command = mainCommand(c, image);
-        Map<String, String> env = new LinkedHashMap<>();
-        for (String kv : image.env()) {
-            int eq = kv.indexOf('=');
-            if (eq > 0) env.put(kv.substring(0, eq), kv.substring(eq + 1));
-        }
-        for (EnvVar e : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) env.put(e.getName(), e.getValue() == null ? "" : e.getValue());
+        Process main = process(pod, c, "spec.podTemplate.spec.containers[0]");
 
         Map<String, Quantity> limits = c.getResources() == null || c.getResources().getLimits() == null ? Map.of() : c.getResources().getLimits();
         long memory = limits.containsKey("memory") ? Quantity.getAmountInBytes(limits.get("memory")).longValue() : defaults.memory().bytes();
@@ -72,28 +59,15 @@ public final class SandboxConfigs {
         long storage = limits.containsKey("ephemeral-storage")
                 ? Quantity.getAmountInBytes(limits.get("ephemeral-storage")).longValue() : defaults.ephemeralStorage().bytes();
 
-        Integer uid = PodSpecCheck.effectiveUser(pod, c);
-        Integer gid = PodSpecCheck.effectiveGroup(pod, c);
-        int runUid = uid != null ? uid : image.uid();
-        int runGid = gid != null ? gid : uid != null ? uid : image.gid();
-        if (runUid == 0 && PodSpecCheck.runAsNonRoot(pod, c)) {
-            throw new InvalidException("spec.podTemplate.spec.securityContext.runAsNonRoot", "is true but the image " + c.getImage()
-                    + " runs as root and runAsUser is not set; set runAsUser to a non-zero uid, e.g. 1000");
-        }
         boolean readOnlyRoot = c.getSecurityContext() != null && Boolean.TRUE.equals(c.getSecurityContext().getReadOnlyRootFilesystem());
 
-        Map<String, Volume> volumes = new LinkedHashMap<>();
-        for (Volume v : pod.getVolumes() == null ? List.<Volume>of() : pod.getVolumes()) volumes.put(v.getName(), v);
-        List<SandboxConfig.EmptyDir> emptyDirs = new ArrayList<>();
-        for (VolumeMount m : c.getVolumeMounts() == null ? List.<VolumeMount>of() : c.getVolumeMounts()) {
-            var emptyDir = volumes.get(m.getName()).getEmptyDir();
-            Quantity size = emptyDir.getSizeLimit();
-            emptyDirs.add(new SandboxConfig.EmptyDir(m.getName(), m.getMountPath(),
-                    size == null ? 0 : Quantity.getAmountInBytes(size).longValue(), Boolean.TRUE.equals(m.getReadOnly()),
-                    "Memory".equals(emptyDir.getMedium())));
+        List<SandboxConfig.Volume> volumes = volumes(pod);
+        List<SandboxConfig.Mount> mounts = mounts(c);
+        List<SandboxConfig.InitContainer> inits = new ArrayList<>();
+        List<Container> initContainers = pod.getInitContainers() == null ? List.of() : pod.getInitContainers();
+        for (int i = 0; i < initContainers.size(); i++) {
+            inits.add(initContainer(pod, initContainers.get(i), "spec.podTemplate.spec.initContainers[" + i + "]"));
         }
-        List<String> probe = c.getReadinessProbe() == null || c.getReadinessProbe().getExec() == null
-                ? List.of() : c.getReadinessProbe().getExec().getCommand();
 
         String annotated = sandbox.getMetadata().getAnnotations() == null ? null : sandbox.getMetadata().getAnnotations().get(MAX_PROCESSES_ANNOTATION);
         int maxProcesses = defaults.processes();
@@ -106,10 +80,66 @@ public final class SandboxConfigs {
         }
         String hostname = sandbox.getMetadata().getName();
         if (hostname.length() > 63) hostname = hostname.substring(0, 63);
-        String workingDir = c.getWorkingDir() != null ? c.getWorkingDir() : image.workingDir();
+        return new SandboxConfig(containerId, c.getImage(), main.command(), main.env(), main.workingDir(), memory, cpuMillis, maxProcesses,
+                main.uid(), main.gid(), readOnlyRoot, volumes, mounts, hostname, storage, capabilities(c), inits);
+    }
 
-        return new SandboxConfig(containerId, c.getImage(), command, env, workingDir, memory, cpuMillis, maxProcesses,
-                runUid, runGid, readOnlyRoot, emptyDirs, probe, hostname, storage, capabilities(c));
+    /** The pod's volumes as the runtime knows them (PodSpecCheck has refused the kinds it cannot honour). */
+    static List<SandboxConfig.Volume> volumes(PodSpec pod) {
+        List<SandboxConfig.Volume> out = new ArrayList<>();
+        for (Volume v : pod.getVolumes() == null ? List.<Volume>of() : pod.getVolumes()) {
+            if (v.getEmptyDir() != null) {
+                Quantity size = v.getEmptyDir().getSizeLimit();
+                long bytes = size == null ? 0 : Quantity.getAmountInBytes(size).longValue();
+                out.add("Memory".equals(v.getEmptyDir().getMedium()) ? SandboxConfig.Volume.memory(v.getName(), bytes) : SandboxConfig.Volume.disk(v.getName(), bytes));
+            }
+        }
+        return out;
+    }
+
+    static List<SandboxConfig.Mount> mounts(Container c) {
+        List<SandboxConfig.Mount> out = new ArrayList<>();
+        for (VolumeMount m : c.getVolumeMounts() == null ? List.<VolumeMount>of() : c.getVolumeMounts()) {
+            out.add(new SandboxConfig.Mount(m.getName(), m.getMountPath(), m.getSubPath(), Boolean.TRUE.equals(m.getReadOnly())));
+        }
+        return out;
+    }
+
+    /** An init container: the same rules as the main container's process; a command (its own or its image's) is required. */
+    private SandboxConfig.InitContainer initContainer(PodSpec pod, Container c, String path) {
+        Process p = process(pod, c, path);
+        if (p.command().isEmpty()) {
+            throw new InvalidException(path + ".command", "is required: the image " + c.getImage() + " has no ENTRYPOINT or CMD to run");
+        }
+        return new SandboxConfig.InitContainer(c.getName(), c.getImage(), p.command(), p.env(), p.workingDir(), p.uid(), p.gid(), capabilities(c), mounts(c));
+    }
+
+    /** What runs for one container: argv, environment, working directory and user, from the container and its image's config. */
+    private record Process(List<String> command, Map<String, String> env, String workingDir, int uid, int gid) {}
+
+    private Process process(PodSpec pod, Container c, String path) {
+        ImageStore.ImageConfig image;
+        try {
+            image = images == null ? ImageStore.ImageConfig.BUILTIN_CONFIG : images.config(c.getImage());
+        } catch (RuntimeFailure e) {
+            throw new InvalidException(List.of(new FieldError(path + ".image", e.getMessage())));
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String kv : image.env()) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) env.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        for (EnvVar e : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) env.put(e.getName(), e.getValue() == null ? "" : e.getValue());
+        Integer uid = PodSpecCheck.effectiveUser(pod, c);
+        Integer gid = PodSpecCheck.effectiveGroup(pod, c);
+        int runUid = uid != null ? uid : image.uid();
+        int runGid = gid != null ? gid : uid != null ? uid : image.gid();
+        if (runUid == 0 && PodSpecCheck.runAsNonRoot(pod, c)) {
+            throw new InvalidException("spec.podTemplate.spec.securityContext.runAsNonRoot", "is true but the image " + c.getImage()
+                    + " (" + path + ") runs as root and runAsUser is not set; set runAsUser to a non-zero uid, e.g. 1000");
+        }
+        String workingDir = c.getWorkingDir() != null ? c.getWorkingDir() : image.workingDir();
+        return new Process(mainCommand(c, image), env, workingDir, runUid, runGid);
     }
 
     /**

@@ -77,8 +77,8 @@ class PodSpecCheckTest {
         assertThat(c.uid()).isEqualTo(1000);
         assertThat(c.gid()).isEqualTo(1000);
         assertThat(c.readOnlyRootFilesystem()).isTrue();
-        assertThat(c.emptyDirs()).containsExactly(new SandboxConfig.EmptyDir("scratch", "/scratch", 64L << 20, false));
-        assertThat(c.readinessProbe()).containsExactly("true");
+        assertThat(c.volumes()).containsExactly(SandboxConfig.Volume.disk("scratch", 64L << 20));
+        assertThat(c.mounts()).containsExactly(new SandboxConfig.Mount("scratch", "/scratch"));
         assertThat(c.maxProcesses()).isEqualTo(SandboxConfig.DEFAULT_MAX_PROCESSES);
     }
 
