@@ -63,6 +63,21 @@ public interface Sandbox extends AutoCloseable {
         throw new UnsupportedOperationException("this backend does not serve sandbox logs");
     }
 
+    /**
+     * The log of one container of the sandbox's pod: {@code container} null or the main container's name is
+     * {@link #logs(Integer)}; an init container's name is that init container's output (of its last run).
+     */
+    default String logs(String container, Integer tailLines) {
+        if (container == null) return logs(tailLines);
+        throw new UnsupportedOperationException("this backend does not serve init container logs");
+    }
+
+    /** {@link #followLogs(Integer)} of one container, as {@link #logs(String, Integer)}. */
+    default java.io.InputStream followLogs(String container, Integer tailLines) {
+        if (container == null) return followLogs(tailLines);
+        throw new UnsupportedOperationException("this backend does not serve init container logs");
+    }
+
     /** Releases the sandbox now: deletes its claim (the daemon then deletes the sandbox per the claim's policy). Idempotent. */
     void terminate();
 

@@ -300,11 +300,13 @@ public final class GvisorRuntime implements SandboxRuntime {
                     }
                     sb.hello(HELLO_TIMEOUT);
                     sb.adoptMain(mainId, false, 0);
+                    markInitialized(bundle); // a checkpoint is taken of a running sandbox: its init containers had run
                     log.info("sandbox {} restored from {} in {} ms", id, imageDir, (System.nanoTime() - t0) / 1_000_000);
                 } else {
                     sb.hello(HELLO_TIMEOUT);
                     log.info("sandbox {} started in {} ms (image {})", id, (System.nanoTime() - t0) / 1_000_000, config.image());
                     runInitContainers(sb);
+                    markInitialized(bundle);
                     sb.startMain();
                 }
                 return sb;
@@ -391,6 +393,17 @@ public final class GvisorRuntime implements SandboxRuntime {
         }
     }
 
+    /** In a sandbox's bundle: its init containers all succeeded (a re-attach to one without it must start over). */
+    private static final String INITIALIZED = "initialized";
+
+    private static void markInitialized(Path bundle) throws RuntimeFailure {
+        try {
+            Files.writeString(bundle.resolve(INITIALIZED), "");
+        } catch (IOException e) {
+            throw new RuntimeFailure(Kind.FAILED, "cannot write " + bundle.resolve(INITIALIZED) + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The output of init container {@code name} of sandbox {@code id} (its last run). */
     public Path initLogFile(String id, String name) {
         return logs.resolve("init").resolve(id).resolve(name + ".log");
@@ -438,6 +451,10 @@ public final class GvisorRuntime implements SandboxRuntime {
                 channel.close("incompatible agent");
                 throw new RuntimeFailure(Kind.FAILED, "the sandbox runs " + version + ", this agentboxd speaks "
                         + dev.agentbox.runtime.internal.Wire.AGENT_VERSION + "; delete the sandbox to start it again with this version");
+            }
+            if (!config.initContainers().isEmpty() && !Files.exists(bundles.resolve(id).resolve(INITIALIZED))) {
+                channel.close("init containers interrupted");
+                throw new RuntimeFailure(Kind.FAILED, "agentboxd stopped while the sandbox was running its init containers; they must run again");
             }
             sb.adoptMain(info.mainId(), info.mainExited(), info.mainStatus());
             sandboxes.put(id, sb);

@@ -111,7 +111,8 @@ public final class Agentboxd implements AutoCloseable {
         // bind the port before anything starts a sandbox: a port in use must fail with nothing to clean up
         try {
             this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), store, new LocalAdmission(store, runtime.images()),
-                    tokens, live, metrics, runtime.images(), gvisor::logFile, mapper);
+                    tokens, live, metrics, runtime.images(),
+                    (id, container) -> container == null ? gvisor.logFile(id) : gvisor.initLogFile(id, container), mapper);
         } catch (IOException e) {
             runtime.close();
             store.close();

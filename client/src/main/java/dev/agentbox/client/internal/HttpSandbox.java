@@ -159,17 +159,28 @@ final class HttpSandbox implements Sandbox, Commands, SandboxFiles {
 
     @Override
     public String logs(Integer tailLines) {
-        return new String(http.send("GET", logPath(false, tailLines), null, null).body(), StandardCharsets.UTF_8);
+        return logs(null, tailLines);
     }
 
     @Override
     public InputStream followLogs(Integer tailLines) {
-        return http.stream("GET", logPath(true, tailLines), null, null);
+        return followLogs(null, tailLines);
     }
 
-    private String logPath(boolean follow, Integer tailLines) {
+    @Override
+    public String logs(String container, Integer tailLines) {
+        return new String(http.send("GET", logPath(container, false, tailLines), null, null).body(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public InputStream followLogs(String container, Integer tailLines) {
+        return http.stream("GET", logPath(container, true, tailLines), null, null);
+    }
+
+    private String logPath(String container, boolean follow, Integer tailLines) {
         if (tailLines != null && tailLines < 0) throw new dev.agentbox.api.InvalidException("tailLines", "must be 0 or more, or null for the whole log");
-        return Http.path(base + "/log", Http.query("follow", follow ? "true" : null, "tailLines", tailLines == null ? null : tailLines.toString()));
+        return Http.path(base + "/log", Http.query("container", container, "follow", follow ? "true" : null,
+                "tailLines", tailLines == null ? null : tailLines.toString()));
     }
 
     // ---- files

@@ -70,9 +70,9 @@ public final class ApiServer implements AutoCloseable {
     private final DataPlaneHandler dataPlane;
     private final LogHandler logs;
 
-    /** @param logFileOf the main-process log file of a container id, as the runtime keeps it ({@code GvisorRuntime::logFile}) */
+    /** @param logFileOf the log file of a container id's main process (container null) or of one of its init containers, as the runtime keeps them */
     public ApiServer(InetSocketAddress address, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
-                     Metrics metrics, ImageStore images, Function<String, Path> logFileOf, ObjectMapper mapper) throws IOException {
+                     Metrics metrics, ImageStore images, java.util.function.BiFunction<String, String, Path> logFileOf, ObjectMapper mapper) throws IOException {
         this.mapper = mapper;
         this.tokens = tokens;
         this.metrics = metrics;

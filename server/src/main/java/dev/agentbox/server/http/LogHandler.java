@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * {@code GET /api/v1/namespaces/{ns}/sandboxes/{name}/log}, as Kubernetes' pods/log: the main process's stdout and
@@ -39,10 +39,10 @@ final class LogHandler {
 
     private final Store store;
     private final LiveSandboxes live;
-    private final Function<String, Path> logFileOf;
+    private final BiFunction<String, String, Path> logFileOf;
 
-    /** @param logFileOf the runtime's log file of a container id ({@code GvisorRuntime::logFile}) */
-    LogHandler(Store store, LiveSandboxes live, Function<String, Path> logFileOf) {
+    /** @param logFileOf the runtime's log file of a container id's main process (null) or of its init container */
+    LogHandler(Store store, LiveSandboxes live, BiFunction<String, String, Path> logFileOf) {
         this.store = store;
         this.live = live;
         this.logFileOf = logFileOf;
@@ -75,9 +75,9 @@ final class LogHandler {
         LogQuery q = LogQuery.parse(HttpIO.query(ex));
         Sandbox sandbox = store.get(Sandbox.class, ns, name).orElseThrow(() -> new NotFoundException(
                 "sandbox " + ns + "/" + name + " not found; list them with `agentbox get sandboxes -n " + ns + "`"));
-        checkContainer(sandbox, q.container());
+        String init = initContainer(sandbox, q.container());
         String id = SandboxController.containerId(sandbox);
-        Path file = logFileOf.apply(id);
+        Path file = logFileOf.apply(id, init);
 
         LogFiles.Snapshot log;
         long start;
@@ -110,7 +110,7 @@ final class LogHandler {
                 out.flush();
                 long remaining = q.limitBytes() == null ? Long.MAX_VALUE : q.limitBytes() - length;
                 try (LogFiles.Follower follower = log.follow()) {
-                    follow(follower, out, remaining, new ObjectKey(ns, name), sandbox.getMetadata().getUid(), id, stillAuthorized);
+                    follow(follower, out, remaining, new ObjectKey(ns, name), sandbox.getMetadata().getUid(), id, init != null, stillAuthorized);
                 }
             } finally {
                 ex.close();
@@ -124,7 +124,7 @@ final class LogHandler {
      * Streams new output until {@code remaining} bytes are sent, the client goes away (seen at the next write), the
      * token is revoked, or the sandbox is deleted, replaced or stops (what it wrote until then is sent first).
      */
-    private void follow(LogFiles.Follower follower, OutputStream out, long remaining, ObjectKey key, String uid, String id,
+    private void follow(LogFiles.Follower follower, OutputStream out, long remaining, ObjectKey key, String uid, String id, boolean init,
                         BooleanSupplier stillAuthorized) throws IOException {
         long nextCheck = System.nanoTime() + CHECK_MILLIS * 1_000_000;
         try {
@@ -135,7 +135,7 @@ final class LogHandler {
                 if (System.nanoTime() - nextCheck >= 0) {
                     nextCheck = System.nanoTime() + CHECK_MILLIS * 1_000_000;
                     if (!stillAuthorized.getAsBoolean()) return; // plain text has no place for an error: the stream ends
-                    if (ended(key, uid, id)) {
+                    if (init ? initEnded(key, uid, id) : ended(key, uid, id)) {
                         if (remaining > 0 && follower.poll(out, remaining) > 0) out.flush(); // its last words
                         return;
                     }
@@ -162,16 +162,27 @@ final class LogHandler {
         return ready != null && Conditions.FALSE.equals(ready.getStatus()) && STOPPED.contains(String.valueOf(ready.getReason()));
     }
 
-    /** A pod's log names its container; a Sandbox runs containers[0] only, so another name is a 400. */
-    private static void checkContainer(Sandbox sandbox, String container) {
-        if (container == null) return;
-        List<Container> containers = sandbox.getSpec() == null || sandbox.getSpec().getPodTemplate() == null
-                || sandbox.getSpec().getPodTemplate().getSpec() == null ? List.of() : sandbox.getSpec().getPodTemplate().getSpec().getContainers();
-        String first = containers == null || containers.isEmpty() ? null : containers.get(0).getName();
-        if (!container.equals(first)) {
-            throw new HttpIO.BadRequest("container=" + container + ": sandbox " + sandbox.getMetadata().getName() + " runs one container"
-                    + (first == null ? "" : ", " + first) + "; leave container out");
-        }
+    /** An init container's output ends when the sandbox has started (it ran) or stopped. */
+    private boolean initEnded(ObjectKey key, String uid, String id) {
+        return live.get(key).filter(r -> r.id().equals(id)).isPresent() || ended(key, uid, id);
+    }
+
+    /**
+     * A pod's log names its container: containers[0] (the main process, null here) or one of its init containers
+     * (its name); another name is a 400 listing them.
+     */
+    private static String initContainer(Sandbox sandbox, String container) {
+        if (container == null) return null;
+        var pod = sandbox.getSpec() == null || sandbox.getSpec().getPodTemplate() == null ? null : sandbox.getSpec().getPodTemplate().getSpec();
+        List<Container> containers = pod == null || pod.getContainers() == null ? List.of() : pod.getContainers();
+        List<Container> inits = pod == null || pod.getInitContainers() == null ? List.of() : pod.getInitContainers();
+        if (!containers.isEmpty() && container.equals(containers.get(0).getName())) return null;
+        for (Container c : inits) if (container.equals(c.getName())) return c.getName();
+        List<String> names = new java.util.ArrayList<>();
+        if (!containers.isEmpty() && containers.get(0).getName() != null) names.add(containers.get(0).getName());
+        for (Container c : inits) names.add(c.getName() + " (init)");
+        throw new HttpIO.BadRequest("container=" + container + ": sandbox " + sandbox.getMetadata().getName() + " has no such container"
+                + (names.isEmpty() ? "" : "; its containers: " + String.join(", ", names)) + "; leave container out for the main one");
     }
 
     private static SandboxFailedException cannotRead(String ns, String name, IOException e) {
