@@ -82,6 +82,8 @@ class ApiFuzzTest {
     static final Pattern CLASS_NAME_LEAK = Pattern.compile("\\b(?:java|javax|jdk|sun|com\\.fasterxml|org\\.yaml|org\\.sqlite|dev\\.agentbox)\\.[\\w.$]*(?:Exception|Error)\\b");
     static final Pattern NAMESPACE_FIELD = Pattern.compile("\"namespace\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
     static final Pattern TEAM_A_PATH = Pattern.compile("^/apis/[^/]+/[^/]+/namespaces/team-a/([^/]+)(?:/[^/]+)?/?$");
+    /** Discovery and OpenAPI: any valid token may read them, as kube-apiserver lets authenticated users. */
+    static final Pattern DISCOVERY = Pattern.compile("^/(?:version|api|api/v1|apis(?:/[^/]+){0,2}|openapi/v2|openapi/v3(?:/.*)?)/?$");
     static final Pattern TEAM_A_DATA_PLANE = Pattern.compile("^/api/v1/namespaces/team-a/sandboxes/[^/]+/(?:exec|files|files/list|files/stat|files/mkdir)$");
 
     static final String SANDBOX_FIXTURES = "mkdir -p /tmp/fuzz && echo x > /tmp/fuzz/f1 && ln -s /.agentbox /tmp/fuzz-agent-link "
@@ -485,6 +487,7 @@ class ApiFuzzTest {
             case NONE -> false;
             case TEAM_A -> {
                 if (path.equals("/api/v1/images") && r.method().equals("GET")) yield true;
+                if (DISCOVERY.matcher(path).matches() && r.method().equals("GET")) yield true;
                 if (TEAM_A_DATA_PLANE.matcher(path).matches()) yield true;
                 Matcher m = TEAM_A_PATH.matcher(path);
                 yield m.matches() && ResourceKinds.all().stream().anyMatch(k -> !ApiFuzzInputs.clusterScoped(k) && k.plural().equals(m.group(1)));

@@ -1,10 +1,11 @@
 package dev.agentbox.operator.crd;
 
+import dev.agentbox.api.CustomResourceDefinitions;
+import dev.agentbox.api.ResourceKinds;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
-import io.fabric8.crdv2.generator.CRDGenerator;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
@@ -16,7 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Generates the CRDs from the api classes (fabric8 crd-generator v2) and reads the checked-in ones. */
+/**
+ * The operator's CRDs: copies of the api module's generated ones ({@link CustomResourceDefinitions}, checked against
+ * fabric8's crd-generator by api's CrdsAreGeneratedTest) for the kinds the operator installs, and the checked-in files.
+ */
 public final class Crds {
     /** The kinds the operator serves, i.e. the CRDs it installs (the podsnapshot.gke.io kinds come with GKE). */
     public static final List<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>> KINDS =
@@ -28,16 +32,15 @@ public final class Crds {
     private Crds() {
     }
 
-    /** Generates the CRD files into {@code dir}; returns file name → content. */
-    public static Map<String, String> generate(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            new CRDGenerator().inOutputDir(dir.toFile()).forCRDVersions("v1").withParallelGenerationEnabled(false).withPostProcessor(new UpstreamMarkers())
-                    .customResourceClasses(KINDS).generate();
-            return read(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** The api module's CRDs of {@link #KINDS}, file name → content (as the generator wrote them). */
+    public static Map<String, String> fromApi() {
+        Map<String, String> out = new TreeMap<>();
+        for (var type : KINDS) {
+            var kind = ResourceKinds.forClass(type);
+            out.put(CustomResourceDefinitions.fileName(kind), CustomResourceDefinitions.yaml(kind)
+                    .orElseThrow(() -> new IllegalStateException("no CRD of " + kind + " in the api module")));
         }
+        return out;
     }
 
     /** The {@code *.yaml} and {@code *.yml} files in a directory, name → content. */

@@ -69,6 +69,8 @@ public final class ApiServer implements AutoCloseable {
     private final ResourceHandler resources;
     private final DataPlaneHandler dataPlane;
     private final LogHandler logs;
+    private final DiscoveryHandler discovery;
+    private final OpenApiHandler openApi;
 
     /** @param logFileOf the log file of a container id's main process (container null) or of one of its init containers, as the runtime keeps them */
     public ApiServer(InetSocketAddress address, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
@@ -80,6 +82,8 @@ public final class ApiServer implements AutoCloseable {
         this.resources = new ResourceHandler(store, admission, mapper);
         this.dataPlane = new DataPlaneHandler(store, live, metrics, mapper);
         this.logs = new LogHandler(store, live, logFileOf);
+        this.discovery = new DiscoveryHandler(mapper);
+        this.openApi = new OpenApiHandler(mapper);
         this.server = HttpServer.create(address, 256);
         server.setExecutor(executor);
         server.createContext("/", this::dispatch);
@@ -115,6 +119,15 @@ public final class ApiServer implements AutoCloseable {
                                     + tokens.adminTokenFile() + ")"));
             // long requests (a watch, an exec) ask this again every second, and end when the token has been revoked
             BooleanSupplier stillAuthorized = () -> tokens.authenticate(authorization).isPresent();
+            // discovery and OpenAPI: any valid token (scoped ones too), as kube-apiserver lets authenticated users read them
+            if (DiscoveryHandler.handles(path)) {
+                discovery.handle(ex, path);
+                return;
+            }
+            if (OpenApiHandler.handles(path)) {
+                openApi.handle(ex, path);
+                return;
+            }
             Matcher m = DATA_PLANE.matcher(path);
             if (m.matches()) {
                 kindName = "Sandbox";

@@ -38,11 +38,14 @@ final class ResourceHandler {
     private final Store store;
     private final Admission admission;
     private final ObjectMapper mapper;
+    /** Table output of list and get, when the client asks for it (kubectl get). */
+    private final TableWriter tables;
 
     ResourceHandler(Store store, Admission admission, ObjectMapper mapper) {
         this.store = store;
         this.admission = admission;
         this.mapper = mapper;
+        this.tables = new TableWriter(mapper);
     }
 
     void handle(HttpExchange ex, Principal who, ResourceKind kind, String namespace, String name, BooleanSupplier stillAuthorized)
@@ -91,8 +94,10 @@ final class ResourceHandler {
         }
         HttpIO.requireMethod(ex, "a " + kind.kind(), "GET", "PUT", "DELETE");
         switch (method) {
-            case "GET" -> HttpIO.json(ex, 200, mapper, store.get(kind.type(), ns, name)
-                    .orElseThrow(() -> notFound(kind, ns, name)));
+            case "GET" -> {
+                HasMetadata object = store.get(kind.type(), ns, name).orElseThrow(() -> notFound(kind, ns, name));
+                if (!tables.writeObjectIfAsked(ex, kind, object)) HttpIO.json(ex, 200, mapper, object);
+            }
             case "PUT" -> replace(ex, who, kind, ns, name);
             case "DELETE" -> {
                 HasMetadata deleted = store.delete(kind.type(), ns, name).orElseThrow(() -> notFound(kind, ns, name));
@@ -155,6 +160,7 @@ final class ResourceHandler {
         for (HasMetadata o : store.list(kind.type(), ns, q.labels())) {
             if (q.fields().test(o)) items.add(mapper.valueToTree(o));
         }
+        if (tables.writeListIfAsked(ex, kind, list)) return;
         HttpIO.json(ex, 200, mapper, list);
     }
 

@@ -1,4 +1,4 @@
-package dev.agentbox.operator.crd;
+package dev.agentbox.api.crd;
 
 import io.fabric8.crdv2.generator.CRDPostProcessor;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * Adds to the generated CRDs what upstream's kubebuilder markers add and the Java field types cannot say:
  * required fields, {@code format: date-time} on times, defaults, minimums, the metav1.Condition required list, and
- * kubectl printer columns. The api classes stay free of generator annotations.
+ * kubectl printer columns (agentboxd's Table output and the operator's CRDs show the same). The api classes stay free of
+ * generator annotations.
  */
 final class UpstreamMarkers implements CRDPostProcessor {
 
@@ -40,7 +41,7 @@ final class UpstreamMarkers implements CRDPostProcessor {
                     at(spec, "operatingMode").setDefault(new TextNode("Running"));
                     require(at(spec, "podTemplate"), "spec");
                     require(at(spec, "volumeClaimTemplates").getItems().getSchema(), "spec");
-                    v.setAdditionalPrinterColumns(columns(readyColumn(), column("Age", "date", ".metadata.creationTimestamp")));
+                    v.setAdditionalPrinterColumns(columns(readyColumn(), reasonColumn(), column("Age", "date", ".metadata.creationTimestamp")));
                 }
                 case "SandboxTemplate" -> {
                     // upstream's SandboxTemplate has no status (the Java class's status type is Void)
@@ -64,7 +65,7 @@ final class UpstreamMarkers implements CRDPostProcessor {
                     at(lifecycle, "ttlSecondsAfterFinished").setMinimum(0.0);
                     require(at(spec, "env").getItems().getSchema(), "name", "value");
                     v.setAdditionalPrinterColumns(columns(column("Sandbox", "string", ".status.sandbox.name"), readyColumn(),
-                            column("Age", "date", ".metadata.creationTimestamp")));
+                            reasonColumn(), column("Age", "date", ".metadata.creationTimestamp")));
                 }
                 case "SandboxWarmPool" -> {
                     JSONSchemaProps spec = at(root, "spec");
@@ -75,6 +76,15 @@ final class UpstreamMarkers implements CRDPostProcessor {
                     v.setAdditionalPrinterColumns(columns(column("Desired", "integer", ".spec.replicas"),
                             column("Ready", "integer", ".status.readyReplicas"), column("Age", "date", ".metadata.creationTimestamp")));
                 }
+                // agentbox's columns for the Pod Snapshot kinds (their upstream CRDs come with GKE)
+                case "PodSnapshotStorageConfig", "PodSnapshotPolicy" -> v.setAdditionalPrinterColumns(columns(readyColumn(),
+                        column("Age", "date", ".metadata.creationTimestamp")));
+                case "PodSnapshotManualTrigger" -> v.setAdditionalPrinterColumns(columns(column("Pod", "string", ".spec.targetPod"),
+                        conditionColumn("Triggered"), column("Snapshot", "string", ".status.snapshotCreated.name"),
+                        column("Age", "date", ".metadata.creationTimestamp")));
+                case "PodSnapshot" -> v.setAdditionalPrinterColumns(columns(column("Policy", "string", ".spec.policyName"), readyColumn(),
+                        reasonColumn(), withPriority(column("Sandbox", "string", ".status.sourceSandbox"), 1),
+                        column("Age", "date", ".metadata.creationTimestamp")));
                 default -> {
                 }
             }
@@ -98,7 +108,21 @@ final class UpstreamMarkers implements CRDPostProcessor {
     }
 
     private static CustomResourceColumnDefinition readyColumn() {
-        return column("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status");
+        return conditionColumn("Ready");
+    }
+
+    private static CustomResourceColumnDefinition conditionColumn(String type) {
+        return column(type, "string", ".status.conditions[?(@.type==\"" + type + "\")].status");
+    }
+
+    /** The Ready condition's reason, in {@code kubectl get -o wide} (priority 1). */
+    private static CustomResourceColumnDefinition reasonColumn() {
+        return withPriority(column("Reason", "string", ".status.conditions[?(@.type==\"Ready\")].reason"), 1);
+    }
+
+    private static CustomResourceColumnDefinition withPriority(CustomResourceColumnDefinition c, int priority) {
+        c.setPriority(priority);
+        return c;
     }
 
     private static CustomResourceColumnDefinition column(String name, String type, String path) {
