@@ -85,6 +85,10 @@ public final class SandboxController implements Controller {
     /** The Ready message of a sandbox that was Ready when agentboxd stopped, until it is re-attached. */
     public static final String REATTACHING = "agentboxd restarted; re-attaching to the running sandbox";
 
+    private static String readyReason(Sandbox sandbox) {
+        return Conditions.get(sandbox.getStatus(), Conditions.READY).map(Condition::getReason).orElse(null);
+    }
+
     /** Ready, or Ready when the last agentboxd stopped: its container was running. */
     private static boolean wasRunning(Sandbox sandbox) {
         Condition ready = Conditions.get(sandbox.getStatus(), Conditions.READY).orElse(null);
@@ -183,6 +187,9 @@ public final class SandboxController implements Controller {
                 }
                 running = null;
             }
+        }
+        if (running == null && "Never".equals(restartPolicy) && REASON_INIT_FAILED.equals(readyReason(sandbox))) {
+            return later; // as a pod whose init container failed with restartPolicy Never: it stays failed
         }
         if (running == null) {
             Instant retry = initBackoff.get(key);
