@@ -63,17 +63,34 @@ public final class GvisorRuntime implements SandboxRuntime {
     /**
      * @param runsc the runsc binary (PATH is searched)
      * @param logMaxBytes size of a main process log file before the shim rotates it (one old file is kept)
+     * @param platform gVisor's platform, {@code ptrace} or {@code systrap} (see {@link #DEFAULT_PLATFORM})
      */
-    public record Options(String runsc, long logMaxBytes) {
+    public record Options(String runsc, long logMaxBytes, String platform) {
         public static final long DEFAULT_LOG_MAX_BYTES = 10L << 20;
+        /**
+         * ptrace, not runsc's default systrap. Measured on this 2-core VM (runtime/DESIGN.md, "Platform"): an idle
+         * systrap sandbox burns ~3 % of a core in the Sentry's threads, an idle ptrace one 0 (what caps density near 50
+         * sandboxes), and ptrace was not slower for exec and syscalls here. kvm is not offered: it needs /dev/kvm and
+         * hangs on machines like this one.
+         */
+        public static final String DEFAULT_PLATFORM = "ptrace";
+        public static final java.util.Set<String> PLATFORMS = java.util.Set.of("ptrace", "systrap");
 
         public Options {
             if (runsc == null || runsc.isBlank()) runsc = "runsc";
             if (logMaxBytes <= 0) logMaxBytes = DEFAULT_LOG_MAX_BYTES;
+            if (platform == null || platform.isBlank()) platform = DEFAULT_PLATFORM;
+            if (!PLATFORMS.contains(platform)) {
+                throw new IllegalArgumentException("runtime.platform must be ptrace or systrap, got '" + platform + "'");
+            }
+        }
+
+        public Options(String runsc, long logMaxBytes) {
+            this(runsc, logMaxBytes, null);
         }
 
         public static Options defaults() {
-            return new Options("runsc", DEFAULT_LOG_MAX_BYTES);
+            return new Options("runsc", DEFAULT_LOG_MAX_BYTES, null);
         }
     }
 
@@ -347,7 +364,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         }
         if (imageDir != null) cmd.addAll(List.of("--restored", "--main-id", Integer.toString(mainId), "--first-id", Integer.toString(firstId)));
         cmd.add("--");
-        cmd.addAll(List.of(options.runsc(), "--root", root.toString(), "--network=none", overlay));
+        cmd.addAll(List.of(options.runsc(), "--root", root.toString(), "--platform=" + options.platform(), "--network=none", overlay));
         if (imageDir == null) cmd.addAll(List.of("run", "--bundle", bundle.toString(), id));
         else cmd.addAll(List.of("restore", "--image-path", imageDir.toString(), "--bundle", bundle.toString(), id));
         return cmd;

@@ -13,7 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Prints start-to-hello latency and the exec round trip of /bin/true through the agent, with a
  * per-command `runsc exec` baseline. Figures only, no timed asserts (timing goals live in benchmarks).
- * Run: mvn -pl runtime test -Dtest=ExecLatencyReportTest; see target/surefire-reports/*-output.txt.
+ * Also prints the CPU an idle sandbox costs (every host process of the sandbox, over 10 s with nothing running).
+ * Run: mvn -pl runtime test -Dtest=ExecLatencyReportTest [-Dagentbox.platform=systrap|ptrace]; see
+ * target/surefire-reports/*-output.txt.
  */
 class ExecLatencyReportTest {
     @TempDir
@@ -21,7 +23,9 @@ class ExecLatencyReportTest {
 
     @Test
     void printsStartAndExecLatency() throws Exception {
-        try (GvisorRuntime runtime = new GvisorRuntime(dir.resolve("runtime"))) {
+        String platform = System.getProperty("agentbox.platform", GvisorRuntime.Options.DEFAULT_PLATFORM);
+        System.out.println("LATENCY platform " + platform);
+        try (GvisorRuntime runtime = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", 0, platform))) {
             List<Double> starts = new ArrayList<>();
             String id = "lat-" + ProcessHandle.current().pid();
             for (int i = 0; i < 5; i++) {
@@ -33,6 +37,12 @@ class ExecLatencyReportTest {
                 if (i < 4) sb.destroy();
             }
             RunningSandbox sb = runtime.get(id + "-4").orElseThrow();
+            sb.exec(ExecRequest.of("/bin/true"));
+            Thread.sleep(2000);
+            long cpu0 = cpuNanosOf(sb.id());
+            Thread.sleep(10_000);
+            long idle = cpuNanosOf(sb.id()) - cpu0;
+            System.out.printf("LATENCY idle sandbox CPU %.2f %% of a core (%d ms in 10 s)%n", idle / 1e7 / 10, idle / 1_000_000);
             for (int i = 0; i < 20; i++) sb.exec(ExecRequest.of("/bin/true"));
             List<Double> agent = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
@@ -60,6 +70,14 @@ class ExecLatencyReportTest {
             runtime.close();
             assertThat(runtime.listContainers()).isEmpty();
         }
+    }
+
+    /** The CPU time of every host process of a sandbox (the shim, runsc, its gofer and Sentry), by command line. */
+    static long cpuNanosOf(String id) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains(id)).orElse(false))
+                .mapToLong(p -> p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L))
+                .sum();
     }
 
     static double pct(List<Double> xs, int p) {

@@ -163,13 +163,13 @@ class HostileCodeTest {
 
     @Test
     void shellForkBombEndsWithItsCommandsTimeoutAndTheSandboxServesTheNextCommand() throws Exception {
-        // the shell returns at once; the bomb's orphans go on forking until the command's timeout ends them all
-        long t0 = System.nanoTime();
+        // The shell returns at once; the bomb's orphans go on forking until the command's timeout ends them all, or
+        // die out sooner when their forks fail at the process limit (seen with the ptrace platform: ~1 s). Either way
+        // nothing may be left within the timeout plus the agent's grace, and the next command must run.
         ExecResult r = user.exec(new ExecRequest(List.of("bash", "-c", ":(){ :|:& };:"), Map.of(), null, null, Duration.ofSeconds(5), 1 << 20));
         assertThat(r.exitCode()).as(err(r)).isZero();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(processes(user))
                 .as("processes left after the bomb besides PID 1 and ps").isEqualTo(2));
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofSeconds(5));
         assertUsable(user);
     }
 
