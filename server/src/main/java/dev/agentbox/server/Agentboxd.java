@@ -166,6 +166,7 @@ public final class Agentboxd implements AutoCloseable {
         });
 
         ticker.scheduleWithFixedDelay(this::watchLiveSandboxes, 1, 1, TimeUnit.SECONDS);
+        metrics.beforeScrape(() -> updateStateGauge(store.list(Sandbox.class, null)));
         ticker.scheduleWithFixedDelay(this::resync, 30, 30, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::retention, 5, 5, TimeUnit.SECONDS);
@@ -311,18 +312,23 @@ public final class Agentboxd implements AutoCloseable {
     }
 
     /** Sandboxes whose process died or whose main process exited need a reconcile now, not at the next resync. */
+    /** Running sandboxes whose main process's exit was already handed to their controller. */
+    private final java.util.Set<RunningSandbox> exitReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Hands each main process's exit to its sandbox's controller, once. Reads only the in-memory live sandboxes (no
+     * store read, no JSON): an idle daemon's tick costs nothing per object. A sandbox that dies is reported at once by
+     * {@link LiveSandboxes#onGone}; this covers the main process, whose exit the agent records without an event.
+     */
     private void watchLiveSandboxes() {
         try {
-            List<Sandbox> sandboxes = store.list(Sandbox.class, null); // one read a second serves both checks
-            for (Sandbox s : sandboxes) {
-                ObjectKey key = ObjectKey.of(s);
-                RunningSandbox r = live.get(key).orElse(null);
-                boolean ready = Conditions.isReady(s);
-                if (r != null && ready && (!r.isAlive() || (r.mainProcess() != null && !r.mainProcess().running() && r.mainProcess().exitCode() != null))) {
-                    sandboxQueue.enqueue(key);
-                }
-            }
-            updateStateGauge(sandboxes);
+            java.util.Set<RunningSandbox> current = new java.util.HashSet<>();
+            live.forEach((key, r) -> {
+                current.add(r);
+                RunningSandbox.MainProcessState main = r.mainProcess();
+                if (main != null && !main.running() && main.exitCode() != null && exitReported.add(r)) sandboxQueue.enqueue(key);
+            });
+            exitReported.retainAll(current);
         } catch (RuntimeException e) {
             log.warn("sandbox liveness check: {}", e.toString());
         }

@@ -40,7 +40,15 @@ public final class Metrics {
         sandboxes.labelValues(state).set(count);
     }
 
+    private volatile Runnable beforeScrape = () -> {};
+
+    /** Runs before each scrape: gauges that are cheap to compute when asked and costly to keep up to date. */
+    public void beforeScrape(Runnable action) {
+        this.beforeScrape = action;
+    }
+
     public byte[] scrape() {
+        beforeScrape.run();
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             new PrometheusTextFormatWriter(false).write(out, registry.scrape());

@@ -51,6 +51,10 @@ public final class LiveSandboxes {
         return Optional.ofNullable(byKey.remove(key));
     }
 
+    public void forEach(java.util.function.BiConsumer<ObjectKey, RunningSandbox> action) {
+        byKey.forEach(action);
+    }
+
     public int size() {
         return byKey.size();
     }
