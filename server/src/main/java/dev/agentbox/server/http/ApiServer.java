@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.agentbox.api.AgentboxException;
 import dev.agentbox.api.ForbiddenException;
 import dev.agentbox.api.InvalidException;
@@ -33,6 +35,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,8 +73,11 @@ public final class ApiServer implements AutoCloseable {
     private final DataPlaneHandler dataPlane;
     private final LogHandler logs;
 
-    /** @param logFileOf the main-process log file of a container id, as the runtime keeps it ({@code GvisorRuntime::logFile}) */
-    public ApiServer(InetSocketAddress address, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
+    /**
+     * @param tls the server's TLS context (HTTPS), or null for plain HTTP
+     * @param logFileOf the main-process log file of a container id, as the runtime keeps it ({@code GvisorRuntime::logFile})
+     */
+    public ApiServer(InetSocketAddress address, SSLContext tls, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
                      Metrics metrics, ImageStore images, Function<String, Path> logFileOf, ObjectMapper mapper) throws IOException {
         this.mapper = mapper;
         this.tokens = tokens;
@@ -80,7 +86,13 @@ public final class ApiServer implements AutoCloseable {
         this.resources = new ResourceHandler(store, admission, mapper);
         this.dataPlane = new DataPlaneHandler(store, live, metrics, mapper);
         this.logs = new LogHandler(store, live, logFileOf);
-        this.server = HttpServer.create(address, 256);
+        if (tls == null) {
+            this.server = HttpServer.create(address, 256);
+        } else {
+            HttpsServer https = HttpsServer.create(address, 256);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            this.server = https;
+        }
         server.setExecutor(executor);
         server.createContext("/", this::dispatch);
     }
