@@ -33,7 +33,8 @@ public final class Bench {
         System.out.printf("agentbox benchmark: %d cores, %s, load average %s%n", Runtime.getRuntime().availableProcessors(),
                 runscVersion(), Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
         try (Agentboxd daemon = Agentboxd.start(new AgentboxdConfig(state, "127.0.0.1", 0).withStopSandboxesOnExit(true));
-             SandboxClient client = SandboxClient.builder().endpoint(daemon.endpoint().toString()).token(daemon.adminToken()).namespace(NS).build()) {
+             SandboxClient client = SandboxClient.builder().endpoint(daemon.endpoint().toString()).caFile(daemon.caFile()).token(daemon.adminToken())
+                     .namespace(NS).build()) {
             String template = Files.readString(repo.resolve("examples/python-runtime-template.yaml"));
             for (HasMetadata o : Resources.parseAll(template)) client.resources().apply(o);
             client.resources().apply(pool("bench-warm", 3));

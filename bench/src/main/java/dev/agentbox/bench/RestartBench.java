@@ -2,6 +2,7 @@ package dev.agentbox.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentbox.client.AgentboxTls;
 import dev.agentbox.runtime.GvisorRuntime;
 import dev.agentbox.server.Agentboxd;
 import dev.agentbox.server.AgentboxdConfig;
@@ -25,7 +26,13 @@ import java.util.Map;
  */
 public final class RestartBench {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Trusts the CA of the state directory the bench talks to (see {@link #trusting}). */
+    private static HttpClient HTTP;
+
+    /** A client for the agentboxd of {@code state}: HTTPS, trusting that state directory's CA only (which exists once it started). */
+    private static HttpClient trusting(Path state) {
+        return HttpClient.newBuilder().sslContext(AgentboxTls.trusting(state.resolve(AgentboxTls.CA_FILE))).build();
+    }
 
     public static void main(String[] args) throws Exception {
         int n = 50;
@@ -48,11 +55,14 @@ public final class RestartBench {
         // once, as a user's first `agentbox serve` does: the launcher's class-data archive is written at its exit
         Path warm = Files.createTempDirectory("agentbox-restart-warmup");
         Process w = agentboxd(warm);
-        waitHealthz(awaitEndpoint(warm, System.nanoTime()));
+        String warmEndpoint = awaitEndpoint(warm, System.nanoTime());
+        HTTP = trusting(warm);
+        waitHealthz(warmEndpoint);
         w.destroy();
         w.waitFor();
         long t0 = System.nanoTime();
         try (Agentboxd first = Agentboxd.start(new AgentboxdConfig(state, "127.0.0.1", 0))) {
+            HTTP = trusting(state); // the CA stays across the restarts below
             String token = first.adminToken();
             String base = first.endpoint().toString();
             for (int i = 0; i < n; i++) {

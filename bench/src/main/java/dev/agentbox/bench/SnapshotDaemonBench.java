@@ -29,7 +29,7 @@ final class SnapshotDaemonBench {
     static void run(int runs) throws Exception {
         Path dir = Files.createTempDirectory("snapbench-daemon");
         try (Agentboxd d = Agentboxd.start(new AgentboxdConfig(dir, "127.0.0.1", 0).withStopSandboxesOnExit(true))) {
-            HttpClient http = HttpClient.newHttpClient();
+            HttpClient http = HttpClient.newBuilder().sslContext(dev.agentbox.client.AgentboxTls.trusting(d.caFile())).build();
             String token = d.adminToken();
             String base = d.endpoint().toString();
             String cmd = "[" + String.join(", ", SnapshotBench.HEAVY.stream().map(s -> "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"").toList()) + "]";

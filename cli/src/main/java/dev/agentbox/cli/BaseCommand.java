@@ -37,19 +37,27 @@ abstract class BaseCommand implements Callable<Integer> {
         return local.token != null ? local.token : root().global.token;
     }
 
+    java.nio.file.Path caFile() {
+        return local.caFile != null ? local.caFile : root().global.caFile;
+    }
+
+    /** A client builder with the command line's server, CA file, token and namespace (the rest from the environment). */
+    SandboxClient.Builder clientBuilder() {
+        SandboxClient.Builder b = SandboxClient.builder();
+        if (server() != null) b.endpoint(server());
+        if (caFile() != null) b.caFile(caFile());
+        if (token() != null) b.token(token());
+        if (namespaceOption() != null) b.namespace(namespaceOption());
+        return b;
+    }
+
     /** The namespace given on the command line, or null. */
     String namespaceOption() {
         return local.namespace != null ? local.namespace : root().global.namespace;
     }
 
     SandboxClient client() {
-        if (client == null) {
-            SandboxClient.Builder b = SandboxClient.builder();
-            if (server() != null) b.endpoint(server());
-            if (token() != null) b.token(token());
-            if (namespaceOption() != null) b.namespace(namespaceOption());
-            client = b.build();
-        }
+        if (client == null) client = clientBuilder().build();
         return client;
     }
 

@@ -17,8 +17,10 @@ import picocli.CommandLine.Spec;
                 "",
                 "Start the daemon with `agentbox serve`, or try everything at once with `agentbox quickstart`.",
                 "The server and token come from --server/--token, else AGENTBOX_URL/AGENTBOX_TOKEN, else the files",
-                "`endpoint` and `admin.token` in $AGENTBOX_HOME (default ~/.agentbox)."},
-        subcommands = {ServeCommand.class, QuickstartCommand.class, ApplyCommand.class, GetCommand.class, DeleteCommand.class,
+                "`endpoint` and `admin.token` in $AGENTBOX_HOME (default ~/.agentbox). agentboxd serves HTTPS with a CA",
+                "of its own: the commands trust $AGENTBOX_HOME/tls/ca.crt (or --ca-file / AGENTBOX_CA_FILE) and nothing else.",
+                "For kubectl: `agentbox kubeconfig --write FILE`."},
+        subcommands = {ServeCommand.class, QuickstartCommand.class, KubeconfigCommand.class, ApplyCommand.class, GetCommand.class, DeleteCommand.class,
                 ClaimCommand.class, ExecCommand.class, LogsCommand.class, CpCommand.class, ImageCommand.class, McpCommand.class, SnapshotCommands.Snap.class, SnapshotCommands.Suspend.class,
                 SnapshotCommands.Resume.class, SnapshotCommands.Fork.class, CommandLine.HelpCommand.class},
         sortOptions = false)
@@ -56,7 +58,7 @@ public final class Main implements Runnable {
      * arguments of another command such as {@code exec box -- echo fork -n 3}.
      */
     static String[] forkCount(String[] args) {
-        java.util.Set<String> globalsWithValue = java.util.Set.of("--server", "--token", "-n", "--namespace");
+        java.util.Set<String> globalsWithValue = java.util.Set.of("--server", "--ca-file", "--token", "-n", "--namespace");
         int i = 0;
         while (i < args.length && args[i].startsWith("-")) i += globalsWithValue.contains(args[i]) ? 2 : 1;
         if (i >= args.length || !args[i].equals("fork")) return args;

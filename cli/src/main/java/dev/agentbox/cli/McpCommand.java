@@ -82,10 +82,11 @@ final class McpCommand extends BaseCommand {
             // over HTTP each session acts with its caller's token: only agentboxd's address is needed here, no token
             SandboxClient.Builder b = SandboxClient.builder();
             if (server() != null) b.endpoint(server());
+            if (caFile() != null) b.caFile(caFile());
             if (maxSessions < 1) throw new IllegalArgumentException("--max-sessions: must be at least 1, got " + maxSessions);
             String namespace = namespaceOption() != null ? namespaceOption() : System.getenv("AGENTBOX_NAMESPACE");
             McpHttpOptions http = new McpHttpOptions(host, httpPort, allowedHosts, allowedOrigins, maxSessions, namespace);
-            server = AgentboxMcpServer.http(b.resolveEndpoint(), options, http);
+            server = AgentboxMcpServer.http(b.resolveEndpoint(), b.resolveCaFile(), options, http);
         }
         Thread hook = new Thread(server::close, "agentbox-mcp-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -88,7 +88,7 @@ final class QuickstartCommand implements Callable<Integer> {
         try {
             daemon = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(true));
             step("agentboxd listening on " + daemon.endpoint() + " (" + ms(t0) + ")");
-            client = SandboxClient.builder().endpoint(daemon.endpoint()).token(daemon.adminToken()).stateDir(stateDir).build();
+            client = SandboxClient.builder().endpoint(daemon.endpoint()).caFile(daemon.caFile()).token(daemon.adminToken()).stateDir(stateDir).build();
             for (ObjectNode m : manifests) {
                 ApplyResult r = client.resources().apply(Manifests.toResource(m));
                 r.warnings().forEach(w -> step("Warning: " + w));

@@ -26,6 +26,7 @@ class CliEndToEndTest {
     @BeforeAll
     static void start() throws Exception {
         daemon = Agentboxd.start(new AgentboxdConfig(Files.createTempDirectory("cli-e2e"), "127.0.0.1", 0).withStopSandboxesOnExit(true));
+        assertThat(daemon.endpoint().getScheme()).isEqualTo("https");
     }
 
     @AfterAll
@@ -34,7 +35,9 @@ class CliEndToEndTest {
     }
 
     static Run agentbox(String... args) {
-        List<String> all = new ArrayList<>(List.of("--server", daemon.endpoint().toString(), "--token", daemon.adminToken()));
+        // over HTTPS, as agentboxd serves by default: the commands trust the daemon's CA (and nothing else)
+        List<String> all = new ArrayList<>(List.of("--server", daemon.endpoint().toString(), "--ca-file", daemon.caFile().toString(),
+                "--token", daemon.adminToken()));
         all.addAll(List.of(args));
         return raw(all.toArray(String[]::new));
     }
@@ -117,7 +120,8 @@ class CliEndToEndTest {
         // -f: what is there, then new lines as they come, until the sandbox is deleted; then exit 0
         java.io.StringWriter followed = new java.io.StringWriter();
         java.util.concurrent.CompletableFuture<Integer> follow = java.util.concurrent.CompletableFuture.supplyAsync(() -> Main.execute(
-                new String[] {"--server", daemon.endpoint().toString(), "--token", daemon.adminToken(), "logs", "-f", "--tail", "1", "cli-ticker"},
+                new String[] {"--server", daemon.endpoint().toString(), "--ca-file", daemon.caFile().toString(), "--token", daemon.adminToken(),
+                        "logs", "-f", "--tail", "1", "cli-ticker"},
                 new PrintWriter(followed, true), new PrintWriter(new StringWriter(), true), new ByteArrayInputStream(new byte[0])));
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> followed.toString().lines().count() >= 3);
         List<String> ticks = followed.toString().lines().limit(3).toList();

@@ -53,7 +53,8 @@ class SnapshotEndToEndTest {
     }
 
     static Run agentbox(String... args) {
-        List<String> all = new ArrayList<>(List.of("--server", daemon.endpoint().toString(), "--token", daemon.adminToken()));
+        List<String> all = new ArrayList<>(List.of("--server", daemon.endpoint().toString(), "--ca-file", daemon.caFile().toString(),
+                "--token", daemon.adminToken()));
         all.addAll(List.of(args));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -176,7 +177,7 @@ class SnapshotEndToEndTest {
                     name: py
                 """);
         ok("apply", "-n", ns, "-f", manifests.toString());
-        try (SandboxClient client = SandboxClient.builder().endpoint(daemon.endpoint()).token(daemon.adminToken()).namespace(ns).build()) {
+        try (SandboxClient client = SandboxClient.builder().endpoint(daemon.endpoint()).caFile(daemon.caFile()).token(daemon.adminToken()).namespace(ns).build()) {
             var sb = client.createSandbox("py");
             assertThat(sb.commands().run("echo from-sdk > /tmp/state").exitCode()).isZero();
             PodSnapshot snap = sb.snapshots().create();

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceLoader;
+import javax.net.ssl.SSLContext;
 
 /**
  * Entry point of the agentbox SDK.
@@ -33,7 +34,8 @@ public interface SandboxClient extends AutoCloseable {
      * A client configured from the environment: the backend named by {@code AGENTBOX_BACKEND} (default
      * {@code local}); for the local backend the endpoint and token from {@code AGENTBOX_URL} /
      * {@code AGENTBOX_TOKEN}, else from the files {@code endpoint} and {@code admin.token} in
-     * {@code $AGENTBOX_HOME} (default {@code ~/.agentbox}); the namespace from {@code AGENTBOX_NAMESPACE}.
+     * {@code $AGENTBOX_HOME} (default {@code ~/.agentbox}); for an https endpoint the CA certificate from
+     * {@code AGENTBOX_CA_FILE}, else {@code tls/ca.crt} there; the namespace from {@code AGENTBOX_NAMESPACE}.
      */
     static SandboxClient fromEnvironment() {
         Map<String, String> env = System.getenv();
@@ -92,6 +94,7 @@ public interface SandboxClient extends AutoCloseable {
         private final Map<String, String> env;
         private Path home;
         private URI endpoint;
+        private Path caFile;
         private String token;
         private String namespace;
         private Duration requestTimeout = Duration.ofMinutes(2);
@@ -111,36 +114,61 @@ public interface SandboxClient extends AutoCloseable {
         public Builder namespace(String namespace) { this.namespace = namespace; return this; }
         /** Limit for ordinary requests (not watches, not exec, which run as long as the command). */
         public Builder requestTimeout(Duration timeout) { this.requestTimeout = timeout; return this; }
-        /** The state directory to read {@code endpoint} and {@code admin.token} from. */
+        /** The state directory to read {@code endpoint}, {@code admin.token} and {@code tls/ca.crt} from. */
         public Builder stateDir(Path dir) { this.home = dir; return this; }
 
         /**
+         * The CA certificate (PEM) an https endpoint's certificate must chain to: agentboxd's {@code STATE_DIR/tls/ca.crt}.
+         * Only the certificates in it are trusted.
+         */
+        public Builder caFile(Path file) { this.caFile = file; return this; }
+
+        /**
          * The agentboxd address {@link #build()} uses: the one set, else {@code AGENTBOX_URL}, else the state directory's
-         * {@code endpoint} file, else {@code http://127.0.0.1:7878}.
+         * {@code endpoint} file, else {@code https://127.0.0.1:7878}.
          */
         public URI resolveEndpoint() {
             URI ep = endpoint;
             if (ep == null && notBlank(env.get("AGENTBOX_URL"))) ep = URI.create(strip(env.get("AGENTBOX_URL")));
             if (ep == null) {
                 String fromFile = readIfExists(home.resolve("endpoint"));
-                ep = URI.create(fromFile != null ? strip(fromFile) : "http://127.0.0.1:7878");
+                ep = URI.create(fromFile != null ? strip(fromFile) : "https://127.0.0.1:7878");
             }
             return ep;
         }
 
+        /**
+         * The CA certificate {@link #build()} trusts for an https endpoint: the one set, else {@code AGENTBOX_CA_FILE},
+         * else the state directory's {@code tls/ca.crt} when it exists, else null (then the JDK's default trust store,
+         * for an agentboxd behind a proxy with a publicly trusted certificate).
+         */
+        public Path resolveCaFile() {
+            if (caFile != null) return caFile;
+            if (notBlank(env.get("AGENTBOX_CA_FILE"))) return Path.of(env.get("AGENTBOX_CA_FILE").trim());
+            Path inHome = home.resolve(AgentboxTls.CA_FILE);
+            return Files.isRegularFile(inHome) ? inHome : null;
+        }
+
+        /** The bearer token {@link #build()} sends: the one set, else {@code AGENTBOX_TOKEN}, else the state directory's {@code admin.token}, else null. */
+        public String resolveToken() {
+            if (token != null) return token;
+            if (notBlank(env.get("AGENTBOX_TOKEN"))) return env.get("AGENTBOX_TOKEN").trim();
+            return readIfExists(home.resolve("admin.token"));
+        }
+
         public SandboxClient build() {
             URI ep = resolveEndpoint();
-            String tok = token;
-            if (tok == null && notBlank(env.get("AGENTBOX_TOKEN"))) tok = env.get("AGENTBOX_TOKEN").trim();
-            if (tok == null) tok = readIfExists(home.resolve("admin.token"));
+            String tok = resolveToken();
             String ns = namespace;
             if (ns == null && notBlank(env.get("AGENTBOX_NAMESPACE"))) ns = env.get("AGENTBOX_NAMESPACE").trim();
             if (ns == null) ns = DEFAULT_NAMESPACE;
             String scheme = ep.getScheme();
             if (scheme == null || !(scheme.equals("http") || scheme.equals("https"))) {
-                throw new InvalidException("endpoint", "\"" + ep + "\" is not an http(s) URL, e.g. http://127.0.0.1:7878");
+                throw new InvalidException("endpoint", "\"" + ep + "\" is not an http(s) URL, e.g. https://127.0.0.1:7878");
             }
-            return new HttpSandboxClient(ep, tok, ns, requestTimeout);
+            Path ca = scheme.equals("https") ? resolveCaFile() : null;
+            SSLContext tls = ca != null ? AgentboxTls.trusting(ca) : null;
+            return new HttpSandboxClient(ep, tok, ns, requestTimeout, tls, ca);
         }
 
         private static boolean notBlank(String s) {

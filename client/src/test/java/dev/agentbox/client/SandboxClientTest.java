@@ -251,6 +251,37 @@ class SandboxClientTest {
     }
 
     @Test
+    void theCaFileIsFoundAsTheEndpointAndTokenAre(@TempDir Path home) throws Exception {
+        // nothing anywhere: https by default, and no CA file (the JDK's default trust store, which knows no agentboxd CA)
+        SandboxClient.Builder bare = new SandboxClient.Builder(Map.of(), home);
+        assertThat(bare.resolveEndpoint().toString()).isEqualTo("https://127.0.0.1:7878");
+        assertThat(bare.resolveCaFile()).isNull();
+        // the state directory's tls/ca.crt, once agentboxd wrote it
+        Files.createDirectories(home.resolve("tls"));
+        Files.writeString(home.resolve(AgentboxTls.CA_FILE), "x");
+        assertThat(new SandboxClient.Builder(Map.of(), home).resolveCaFile()).isEqualTo(home.resolve("tls/ca.crt"));
+        // AGENTBOX_CA_FILE over the state directory; the builder's caFile over both
+        Path env = home.resolve("env.crt");
+        SandboxClient.Builder fromEnv = new SandboxClient.Builder(Map.of("AGENTBOX_CA_FILE", " " + env + " "), home);
+        assertThat(fromEnv.resolveCaFile()).isEqualTo(env);
+        assertThat(fromEnv.caFile(home.resolve("given.crt")).resolveCaFile()).isEqualTo(home.resolve("given.crt"));
+    }
+
+    @Test
+    void aCaFileThatIsMissingOrNotACertificateIsRefusedWithItsName(@TempDir Path home) throws Exception {
+        Path missing = home.resolve("nope.crt");
+        assertThatThrownBy(() -> AgentboxTls.trusting(missing)).isInstanceOf(InvalidException.class)
+                .hasMessageContaining(missing.toString()).hasMessageContaining("no such file").hasMessageContaining("tls/ca.crt");
+        Path garbage = Files.writeString(home.resolve("garbage.crt"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        assertThatThrownBy(() -> AgentboxTls.trusting(garbage)).isInstanceOf(InvalidException.class).hasMessageContaining(garbage.toString());
+        Path empty = Files.writeString(home.resolve("empty.crt"), "");
+        assertThatThrownBy(() -> AgentboxTls.trusting(empty)).isInstanceOf(InvalidException.class).hasMessageContaining(empty.toString());
+        // an https endpoint with a bad CA file: build() refuses at once rather than at the first request
+        assertThatThrownBy(() -> new SandboxClient.Builder(Map.of(), home).endpoint("https://127.0.0.1:1").caFile(garbage).build())
+                .isInstanceOf(InvalidException.class).hasMessageContaining(garbage.toString());
+    }
+
+    @Test
     void resourceTypesResolveByPluralSingularShortAndQualifiedNames() {
         assertThat(ResourceType.resolve("sbx")).isEqualTo(ResourceType.SANDBOX);
         assertThat(ResourceType.resolve("Sandboxes")).isEqualTo(ResourceType.SANDBOX);

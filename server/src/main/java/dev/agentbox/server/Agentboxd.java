@@ -27,6 +27,7 @@ import dev.agentbox.server.snapshot.SnapshotService;
 import dev.agentbox.server.snapshot.TriggerController;
 import dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger;
 import dev.agentbox.server.store.Store;
+import dev.agentbox.server.tls.ServerCertificates;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,10 +40,13 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +80,7 @@ public final class Agentboxd implements AutoCloseable {
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("agentboxd-tick").factory());
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final URI endpoint;
+    private final ServerCertificates certificates;
     private final java.nio.channels.FileChannel lockChannel;
 
     private Agentboxd(AgentboxdConfig config) throws IOException {
@@ -100,17 +105,43 @@ public final class Agentboxd implements AutoCloseable {
                     + (Files.exists(dir.resolve("endpoint")) ? " (it listens on " + Files.readString(dir.resolve("endpoint")).strip() + ")" : "")
                     + "; stop it first, or give this one its own --state-dir");
         }
+        Clock clock = Clock.systemUTC();
+        // The TLS files are read (or made) on a thread of their own while the store and the runtime open: most of that
+        // time is loading the JDK's security classes, which the first handshake would load anyway.
+        CompletableFuture<ServerCertificates> tlsFiles = !settings.tls().enabled() ? null : CompletableFuture.supplyAsync(() -> {
+            ServerCertificates c = ServerCertificates.loadOrCreate(dir, config.host(), clock);
+            c.sslContext();
+            return c;
+        }, r -> Thread.ofPlatform().name("agentboxd-tls").daemon().start(r));
         ObjectMapper mapper = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         this.store = new Store(dir.resolve("state.db"), mapper);
         store.setGuard(new QuotaGuard(store, settings.quotas(), config.effectiveConfigFile()));
         this.tokens = new Tokens(dir, mapper);
         GvisorRuntime gvisor = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes()));
         this.runtime = gvisor;
-        Clock clock = Clock.systemUTC();
+        SSLContext sslContext = null;
+        long tTls0 = System.nanoTime();
+        if (tlsFiles != null) {
+            try {
+                this.certificates = tlsFiles.join();
+                sslContext = certificates.sslContext();
+            } catch (CompletionException e) {
+                runtime.close();
+                store.close();
+                lockChannel.close();
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        } else {
+            this.certificates = null;
+            log.warn("agentboxd serves plain HTTP ({}): bearer tokens cross the port in clear text, and kubectl sends none over it;"
+                    + " leave TLS on unless something in front of agentboxd terminates it",
+                    config.tls() != null ? "asked for with --insecure-http" : "tls.enabled is false in " + config.effectiveConfigFile());
+        }
+        long tTls = System.nanoTime() - tTls0;
 
         // bind the port before anything starts a sandbox: a port in use must fail with nothing to clean up
         try {
-            this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), store, new LocalAdmission(store, runtime.images()),
+            this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), sslContext, store, new LocalAdmission(store, runtime.images()),
                     tokens, live, metrics, runtime.images(),
                     (id, container) -> container == null ? gvisor.logFile(id) : gvisor.initLogFile(id, container), mapper);
         } catch (IOException e) {
@@ -146,7 +177,7 @@ public final class Agentboxd implements AutoCloseable {
         long tWired = System.nanoTime();
 
         api.start();
-        this.endpoint = URI.create("http://" + config.host() + ":" + api.port());
+        this.endpoint = URI.create((certificates != null ? "https://" : "http://") + endpointHost(config.host()) + ":" + api.port());
         AtomicFiles.writePrivate(dir.resolve("endpoint"), endpoint + "\n");
         // The API answers now (what it says about sandboxes, claims and pools was marked not Ready above); the
         // rest of the convergence runs in the background: collect orphaned objects before anything reconciles
@@ -171,8 +202,8 @@ public final class Agentboxd implements AutoCloseable {
         ticker.scheduleWithFixedDelay(this::collectGarbage, 30, 30, TimeUnit.SECONDS);
         ticker.scheduleWithFixedDelay(this::retention, 5, 5, TimeUnit.SECONDS);
         long tUp = System.nanoTime();
-        log.info("agentboxd listening on {} (state in {}); started in {} ms (store and runtime {} ms, marking {} ms, wiring {} ms, API {} ms)",
-                endpoint, dir, ms(tUp - t0), ms(tOpen - t0), ms(tMarked - tOpen), ms(tWired - tMarked), ms(tUp - tWired));
+        log.info("agentboxd listening on {} (state in {}); started in {} ms (store and runtime {} ms, then waiting for the TLS files {} ms; marking {} ms, wiring {} ms, API {} ms)",
+                endpoint, dir, ms(tUp - t0), ms(tOpen - t0), ms(tTls), ms(tMarked - tOpen), ms(tWired - tMarked), ms(tUp - tWired));
     }
 
     /**
@@ -244,7 +275,7 @@ public final class Agentboxd implements AutoCloseable {
     }
 
     /**
-     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE] [--stop-sandboxes-on-exit]}; the CLI's
+     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE] [--stop-sandboxes-on-exit] [--insecure-http]}; the CLI's
      * {@code agentbox serve} is the usual way.
      */
     public static void main(String[] args) throws InterruptedException {
@@ -252,20 +283,42 @@ public final class Agentboxd implements AutoCloseable {
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
-                case "--state-dir" -> config = new AgentboxdConfig(Path.of(need(args[i], value)), config.host(), config.port(), config.configFile(), config.stopSandboxesOnExit());
+                case "--state-dir" -> config = new AgentboxdConfig(Path.of(need(args[i], value)), config.host(), config.port(), config.configFile(), config.stopSandboxesOnExit(), config.tls());
                 case "--port" -> config = config.withPort(Integer.parseInt(need(args[i], value)));
-                case "--config" -> config = new AgentboxdConfig(config.stateDir(), config.host(), config.port(), Path.of(need(args[i], value)), config.stopSandboxesOnExit());
+                case "--config" -> config = new AgentboxdConfig(config.stateDir(), config.host(), config.port(), Path.of(need(args[i], value)), config.stopSandboxesOnExit(), config.tls());
                 case "--stop-sandboxes-on-exit" -> {
                     config = config.withStopSandboxesOnExit(true);
                     continue;
                 }
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR, --port N, --config FILE and --stop-sandboxes-on-exit");
+                case "--insecure-http" -> {
+                    config = config.withTls(false);
+                    continue;
+                }
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR, --port N, --config FILE, --stop-sandboxes-on-exit and --insecure-http");
             }
             i++;
         }
         Agentboxd daemon = start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close));
         daemon.awaitTermination();
+    }
+
+    /**
+     * The host clients reach agentboxd at, as written to the endpoint file: the bind address, except loopback for a
+     * wildcard one (which the serving certificate names; 0.0.0.0 does not), with an IPv6 literal in brackets.
+     */
+    static String endpointHost(String bindHost) {
+        String h = bindHost.startsWith("[") && bindHost.endsWith("]") ? bindHost.substring(1, bindHost.length() - 1) : bindHost;
+        if (h.equals("0.0.0.0")) return "127.0.0.1";
+        if (h.contains(":")) {
+            try {
+                if (java.net.InetAddress.getByName(h).isAnyLocalAddress()) return "127.0.0.1"; // a literal: no lookup
+            } catch (java.net.UnknownHostException e) {
+                // not an address: leave it as given
+            }
+            return "[" + h + "]";
+        }
+        return h;
     }
 
     private static long ms(long nanos) {
@@ -277,8 +330,14 @@ public final class Agentboxd implements AutoCloseable {
         return value;
     }
 
+    /** {@code https://127.0.0.1:PORT} (or {@code http://} when plain HTTP was asked for), as in the state directory's endpoint file. */
     public URI endpoint() {
         return endpoint;
+    }
+
+    /** {@code STATE_DIR/tls/ca.crt}, the certificate clients trust for the HTTPS port; null when serving plain HTTP. */
+    public Path caFile() {
+        return certificates == null ? null : certificates.caFile();
     }
 
     public AgentboxdConfig config() {

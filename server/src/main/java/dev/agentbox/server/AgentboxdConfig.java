@@ -8,12 +8,13 @@ import java.nio.file.Path;
  *
  * @param stateDir SQLite database, tokens, runtime state and images; {@code $AGENTBOX_HOME} or {@code ~/.agentbox}
  * @param host the address to bind; 127.0.0.1 unless you know why not
- * @param port the HTTP port; 0 picks a free one
+ * @param port the API port (HTTPS unless {@code tls} is false); 0 picks a free one
  * @param configFile the daemon's configuration file ({@link DaemonSettings}); null: {@code <stateDir>/config.yaml}
  *        when it exists, else the defaults
  * @param stopSandboxesOnExit overrides the file's {@code stopSandboxesOnExit} when not null
+ * @param tls overrides the file's {@code tls.enabled} when not null: false serves plain HTTP ({@code --insecure-http})
  */
-public record AgentboxdConfig(Path stateDir, String host, int port, Path configFile, Boolean stopSandboxesOnExit) {
+public record AgentboxdConfig(Path stateDir, String host, int port, Path configFile, Boolean stopSandboxesOnExit, Boolean tls) {
     public static final int DEFAULT_PORT = 7878;
 
     public AgentboxdConfig {
@@ -22,6 +23,10 @@ public record AgentboxdConfig(Path stateDir, String host, int port, Path configF
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port: must be 0..65535, got " + port);
         stateDir = stateDir.toAbsolutePath().normalize();
         if (configFile != null) configFile = configFile.toAbsolutePath().normalize();
+    }
+
+    public AgentboxdConfig(Path stateDir, String host, int port, Path configFile, Boolean stopSandboxesOnExit) {
+        this(stateDir, host, port, configFile, stopSandboxesOnExit, null);
     }
 
     /** Reads {@code <stateDir>/config.yaml} when it exists. */
@@ -35,7 +40,12 @@ public record AgentboxdConfig(Path stateDir, String host, int port, Path configF
 
     /** The same, stopping (true) or keeping (false) the sandboxes when the daemon stops. */
     public AgentboxdConfig withStopSandboxesOnExit(boolean stop) {
-        return new AgentboxdConfig(stateDir, host, port, configFile, stop);
+        return new AgentboxdConfig(stateDir, host, port, configFile, stop, tls);
+    }
+
+    /** The same, serving HTTPS (true) or plain HTTP (false, as {@code --insecure-http}) whatever the file says. */
+    public AgentboxdConfig withTls(boolean enabled) {
+        return new AgentboxdConfig(stateDir, host, port, configFile, stopSandboxesOnExit, enabled);
     }
 
     public static AgentboxdConfig defaults() {
@@ -48,7 +58,7 @@ public record AgentboxdConfig(Path stateDir, String host, int port, Path configF
     }
 
     public AgentboxdConfig withPort(int newPort) {
-        return new AgentboxdConfig(stateDir, host, newPort, configFile, stopSandboxesOnExit);
+        return new AgentboxdConfig(stateDir, host, newPort, configFile, stopSandboxesOnExit, tls);
     }
 
     /** The configuration file in effect: the given one, else {@code <stateDir>/config.yaml} (which may not exist). */
@@ -59,6 +69,8 @@ public record AgentboxdConfig(Path stateDir, String host, int port, Path configF
     /** Reads the configuration file (see {@link #configFile}). */
     public DaemonSettings readSettings() {
         DaemonSettings s = DaemonSettings.read(stateDir, configFile);
-        return stopSandboxesOnExit == null ? s : s.withStopSandboxesOnExit(stopSandboxesOnExit);
+        if (stopSandboxesOnExit != null) s = s.withStopSandboxesOnExit(stopSandboxesOnExit);
+        if (tls != null) s = s.withTlsEnabled(tls);
+        return s;
     }
 }

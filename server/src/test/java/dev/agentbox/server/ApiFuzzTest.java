@@ -124,7 +124,7 @@ class ApiFuzzTest {
         Path scratch = Files.createTempDirectory("api-fuzz", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path stateDir;
         List<String> leftover;
-        try (Daemon daemon = new Daemon()) {
+        try (Daemon daemon = Daemon.plainHttp()) { // RawHttp writes HTTP/1.1 bytes on the port
             d = daemon;
             stateDir = d.stateDir;
             port = d.agentboxd.endpoint().getPort();

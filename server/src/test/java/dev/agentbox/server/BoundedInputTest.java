@@ -42,7 +42,7 @@ class BoundedInputTest {
 
     @BeforeAll
     static void start() {
-        daemon = new Daemon();
+        daemon = Daemon.plainHttp(); // raw HTTP/1.1 bytes on the port (Raw.post)
         daemon.createOk(NS, Daemon.TEMPLATE);
         daemon.createOk(NS, Daemon.pool("py", 0));
         daemon.createOk(NS, Daemon.claim("c", "py"));

@@ -96,11 +96,20 @@ public final class Daemon implements AutoCloseable {
 
     public final Path stateDir;
     public final Agentboxd agentboxd;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
     public final String token;
 
+    /** HTTPS, as agentboxd serves by default; {@link #call} trusts its CA only. */
     public Daemon() {
         this(tempDir());
+    }
+
+    /**
+     * Plain HTTP, asked for explicitly ({@code --insecure-http}): for the tests that write raw HTTP/1.1 bytes on the
+     * port (RawHttp, BoundedInputTest, ApiFuzzTest); TlsTest covers what differs over TLS.
+     */
+    public static Daemon plainHttp() {
+        return new Daemon(tempDir(), true, false);
     }
 
     /** Stops its sandboxes when closed (tests leave nothing running). */
@@ -110,9 +119,25 @@ public final class Daemon implements AutoCloseable {
 
     /** @param stopSandboxesOnExit false: as `agentbox serve` by default, the sandboxes outlive {@link #close()} */
     public Daemon(Path stateDir, boolean stopSandboxesOnExit) {
+        this(stateDir, stopSandboxesOnExit, true);
+    }
+
+    private Daemon(Path stateDir, boolean stopSandboxesOnExit, boolean tls) {
         this.stateDir = stateDir;
-        this.agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(stopSandboxesOnExit));
+        this.agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(stopSandboxesOnExit).withTls(tls));
+        this.http = httpClient(agentboxd.caFile());
         this.token = agentboxd.adminToken();
+    }
+
+    /** A client for this daemon: trusting its CA only (HTTPS), or plain. */
+    public HttpClient http() {
+        return http;
+    }
+
+    /** An HTTP client that trusts exactly the CA in {@code caFile} (as the SDK does), or a plain one when it is null. */
+    static HttpClient httpClient(Path caFile) {
+        return caFile == null ? HttpClient.newHttpClient()
+                : HttpClient.newBuilder().sslContext(dev.agentbox.client.AgentboxTls.trusting(caFile)).build();
     }
 
     static Path tempDir() {

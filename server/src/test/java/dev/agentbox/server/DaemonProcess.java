@@ -16,12 +16,13 @@ import java.time.Duration;
 /**
  * Test fixture: agentboxd in its own JVM, so that a test can kill it with SIGKILL (no shutdown hook runs)
  * and start a {@link Daemon} on the same state directory to check what the restart converges to. Its output
- * goes to {@code <state>/first.log}.
+ * goes to {@code <state>/first.log}. It serves HTTPS (its CA is {@code <state>/tls/ca.crt}) unless {@code --insecure-http} is
+ * passed.
  */
 final class DaemonProcess {
     final Path stateDir;
     private final Process process;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
     private String endpoint;
     private String token;
 
@@ -45,6 +46,13 @@ final class DaemonProcess {
         Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
         endpoint = Files.readString(stateDir.resolve("endpoint")).trim();
         token = Files.readString(stateDir.resolve("admin.token")).trim();
+        // HTTPS unless --insecure-http was among extraArgs; the CA is written before the endpoint file
+        http = Daemon.httpClient(endpoint.startsWith("https://") ? stateDir.resolve("tls/ca.crt") : null);
+    }
+
+    /** A client for this daemon: trusting its state directory's CA only (HTTPS), or plain with --insecure-http. */
+    HttpClient http() {
+        return http;
     }
 
     String endpoint() {

@@ -27,7 +27,7 @@ class DiscoveryTest {
     @BeforeAll
     static void start() {
         daemon = new Daemon();
-        http = new KubeHttp(daemon.agentboxd.endpoint().toString());
+        http = new KubeHttp(daemon);
         Daemon.Response created = daemon.call("POST", "/api/v1/tokens", "{\"name\":\"disco\",\"namespaces\":[\"team-a\"]}");
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         scoped = created.json().path("token").asText();

@@ -26,7 +26,7 @@ class Fabric8ClientTest {
     @BeforeAll
     static void start() {
         daemon = new Daemon();
-        Config config = new ConfigBuilder(Config.empty()).withMasterUrl(daemon.agentboxd.endpoint().toString()).withOauthToken(daemon.token)
+        Config config = new ConfigBuilder(Config.empty()).withMasterUrl(daemon.agentboxd.endpoint().toString()).withCaCertFile(daemon.agentboxd.caFile().toString()).withOauthToken(daemon.token)
                 .withNamespace("default").withRequestRetryBackoffLimit(0).build();
         client = new KubernetesClientBuilder().withConfig(config).build();
         daemon.createOk("default", Daemon.TEMPLATE);

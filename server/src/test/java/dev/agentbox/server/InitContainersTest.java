@@ -137,8 +137,9 @@ class InitContainersTest {
 
     @Test
     void anInitContainerThatFailsThenSucceedsIsRetriedWithBackOffAndTheSandboxBecomesReady() {
-        // fails until a time 8 s from now (a scratch volume starts empty on each attempt, so the condition is the clock)
-        long after = System.currentTimeMillis() / 1000 + 8;
+        // fails until a time 20 s from now (a scratch volume starts empty on each attempt, so the condition is the clock;
+        // 20 s: the first attempt must come before it even when starting a sandbox is slow on a loaded machine)
+        long after = System.currentTimeMillis() / 1000 + 20;
         daemon.createOk("default", """
                 apiVersion: agents.x-k8s.io/v1beta1
                 kind: Sandbox

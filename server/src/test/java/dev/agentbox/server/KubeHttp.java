@@ -35,11 +35,15 @@ final class KubeHttp {
         }
     }
 
-    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    private final HttpClient http;
     private final String endpoint;
 
-    KubeHttp(String endpoint) {
-        this.endpoint = endpoint;
+    /** A client of {@code daemon} that trusts its CA, as kubectl does with a generated kubeconfig. */
+    KubeHttp(Daemon daemon) {
+        this.endpoint = daemon.agentboxd.endpoint().toString();
+        HttpClient.Builder b = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER);
+        if (daemon.agentboxd.caFile() != null) b.sslContext(dev.agentbox.client.AgentboxTls.trusting(daemon.agentboxd.caFile()));
+        this.http = b.build();
     }
 
     Answer get(String path, String token, String accept) {

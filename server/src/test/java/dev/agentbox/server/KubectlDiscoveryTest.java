@@ -39,8 +39,6 @@ class KubectlDiscoveryTest {
     static void start() throws IOException {
         assumeTrue(kubectl() != null, "kubectl is not installed");
         daemon = new Daemon();
-        assumeTrue(daemon.agentboxd.endpoint().getScheme().equals("https"),
-                "agentboxd serves plain HTTP here, and kubectl sends a bearer token over TLS only");
         kubeconfig = home.resolve("kubeconfig");
         Files.writeString(kubeconfig, """
                 apiVersion: v1
@@ -49,7 +47,7 @@ class KubectlDiscoveryTest {
                 - name: agentbox
                   cluster:
                     server: %s
-                    insecure-skip-tls-verify: true
+                    certificate-authority: %s
                 users:
                 - name: admin
                   user:
@@ -58,7 +56,7 @@ class KubectlDiscoveryTest {
                 - name: agentbox
                   context: {cluster: agentbox, user: admin, namespace: default}
                 current-context: agentbox
-                """.formatted(daemon.agentboxd.endpoint(), daemon.token));
+                """.formatted(daemon.agentboxd.endpoint(), daemon.agentboxd.caFile(), daemon.token));
     }
 
     @AfterAll

@@ -38,7 +38,7 @@ class ManySandboxesTest {
         Path state = Daemon.tempDir();
         Files.writeString(state.resolve("config.yaml"), "quotas:\n  perNamespace: {sandboxes: 60}\n"
                 + "sandboxDefaults: {memory: 128Mi, ephemeralStorage: 32Mi}\n");
-        DaemonProcess d = new DaemonProcess(state, "--stop-sandboxes-on-exit");
+        DaemonProcess d = new DaemonProcess(state, "--stop-sandboxes-on-exit", "--insecure-http"); // plain HTTP: slowReader writes raw HTTP/1.1 bytes
         try {
             for (int i = 0; i < SANDBOXES; i++) {
                 d.post(Daemon.AGENTS + "default/sandboxes", """

@@ -31,7 +31,7 @@ class OpenApiTest {
     @BeforeAll
     static void start() {
         daemon = new Daemon();
-        http = new KubeHttp(daemon.agentboxd.endpoint().toString());
+        http = new KubeHttp(daemon);
     }
 
     @AfterAll

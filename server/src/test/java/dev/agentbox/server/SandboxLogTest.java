@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class SandboxLogTest {
     static Daemon daemon;
-    final HttpClient http = HttpClient.newHttpClient();
+    final HttpClient http = daemon.http(); // HTTPS: trusts the daemon's CA only
 
     @BeforeAll
     static void start() throws IOException {

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentbox.runtime.GvisorRuntime;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -27,7 +26,6 @@ import org.junit.jupiter.api.Test;
  * directory finds each sandbox with its processes, memory and files, in the same runsc container.
  */
 class SurvivesRestartTest {
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     /** A background Python process that holds a value in memory and tells it on a unix socket. */
     static final String VALUE_SERVER = "nohup python3 -c \"\nimport socket\nvalue = 12345 * 2\n"
@@ -37,17 +35,17 @@ class SurvivesRestartTest {
     static final String ASK_VALUE = "python3 -c \"\nimport socket\ns = socket.socket(socket.AF_UNIX)\ns.connect('/tmp/value.sock')\n"
             + "print(s.recv(100).decode())\n\"";
 
-    /** Exec through a daemon given by endpoint and token (a DaemonProcess or a Daemon). */
-    static JsonNode exec(String endpoint, String token, String ns, String sandbox, String shell) throws Exception {
+    /** Exec through a DaemonProcess (over HTTPS, trusting its CA). */
+    static JsonNode exec(DaemonProcess d, String ns, String sandbox, String shell) throws Exception {
         String body = Daemon.JSON.writeValueAsString(Map.of("shell", shell, "timeoutSeconds", 3600));
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(endpoint + "/api/v1/namespaces/" + ns + "/sandboxes/" + sandbox + "/exec"))
-                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = d.http().send(HttpRequest.newBuilder(URI.create(d.endpoint() + "/api/v1/namespaces/" + ns + "/sandboxes/" + sandbox + "/exec"))
+                .header("Authorization", "Bearer " + d.token()).POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return Daemon.JSON.readTree(r.body());
     }
 
-    static String stdout(String endpoint, String token, String sandbox, String shell) throws Exception {
-        return exec(endpoint, token, "default", sandbox, shell).path("stdout").asText();
+    static String stdout(DaemonProcess d, String sandbox, String shell) throws Exception {
+        return exec(d, "default", sandbox, shell).path("stdout").asText();
     }
 
     /** The claim's sandbox once the claim is Ready, through a DaemonProcess. */
@@ -118,8 +116,8 @@ class SurvivesRestartTest {
             first.post(Daemon.EXT + "default/sandboxwarmpools", Daemon.pool("py", 1));
             first.post(Daemon.EXT + "default/sandboxclaims", Daemon.claim("mine", "py"));
             sandbox = awaitClaim(first, "mine");
-            assertThat(stdout(first.endpoint(), first.token(), sandbox, "echo kept > /tmp/file; nohup sleep 1000 >/dev/null 2>&1 & echo ok")).isEqualTo("ok\n");
-            assertThat(stdout(first.endpoint(), first.token(), sandbox, VALUE_SERVER)).isEqualTo("listening\n");
+            assertThat(stdout(first, sandbox, "echo kept > /tmp/file; nohup sleep 1000 >/dev/null 2>&1 & echo ok")).isEqualTo("ok\n");
+            assertThat(stdout(first, sandbox, VALUE_SERVER)).isEqualTo("listening\n");
             id = containerId(Daemon.JSON.readTree(first.get(Daemon.AGENTS + "default/sandboxes/" + sandbox)));
             sentry = sentryPid(id);
             assertThat(sentry).isPositive();
@@ -212,7 +210,7 @@ class SurvivesRestartTest {
             for (String c : claims) {
                 String sb = awaitClaim(current, c);
                 String marker = "round" + round + "-" + c;
-                assertThat(stdout(current.endpoint(), current.token(), sb, "echo " + marker + " > /tmp/marker; cat /tmp/marker")).isEqualTo(marker + "\n");
+                assertThat(stdout(current, sb, "echo " + marker + " > /tmp/marker; cat /tmp/marker")).isEqualTo(marker + "\n");
                 marked.put(sb, marker);
             }
             List<Thread> claimers = new ArrayList<>();

@@ -24,7 +24,7 @@ class TableTest {
     @BeforeAll
     static void start() {
         daemon = new Daemon();
-        http = new KubeHttp(daemon.agentboxd.endpoint().toString());
+        http = new KubeHttp(daemon);
         daemon.createOk("tables", Daemon.TEMPLATE);
         daemon.createOk("tables", Daemon.pool("pool", 1));
         daemon.awaitPoolReady("tables", "pool", 1);

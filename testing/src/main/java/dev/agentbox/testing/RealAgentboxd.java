@@ -3,6 +3,7 @@ package dev.agentbox.testing;
 import static org.awaitility.Awaitility.await;
 
 import dev.agentbox.api.Resources;
+import dev.agentbox.client.AgentboxTls;
 import dev.agentbox.client.ResourceType;
 import dev.agentbox.client.SandboxClient;
 import dev.agentbox.runtime.GvisorRuntime;
@@ -16,10 +17,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /**
  * Test fixture: a real agentboxd (gVisor, SQLite) in a temporary directory, with a Python template and a
- * warm pool of one, both named {@link #pool()}, and an SDK client for it. Closing it stops the daemon (which
+ * warm pool of one, both named {@link #pool()}, and an SDK client for it. It serves HTTPS, as agentboxd does by
+ * default: the client trusts its CA ({@link #caFile()}) and nothing else. Closing it stops the daemon (which
  * destroys its sandboxes) and fails if any runsc container is left.
  *
  * <pre>{@code
@@ -41,7 +44,7 @@ public final class RealAgentboxd implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(true));
-        client = SandboxClient.builder().endpoint(agentboxd.endpoint()).token(agentboxd.adminToken()).build();
+        client = SandboxClient.builder().endpoint(agentboxd.endpoint()).caFile(agentboxd.caFile()).token(agentboxd.adminToken()).build();
         for (HasMetadata r : Resources.parseAll(manifests(pool))) client.resources().apply(r);
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> readyReplicas() >= 1);
     }
@@ -96,8 +99,19 @@ public final class RealAgentboxd implements AutoCloseable {
         return agentboxd;
     }
 
+    /** {@code https://127.0.0.1:PORT} */
     public String endpoint() {
         return agentboxd.endpoint().toString();
+    }
+
+    /** agentboxd's CA certificate ({@code STATE_DIR/tls/ca.crt}), which the daemon's serving certificate chains to. */
+    public Path caFile() {
+        return agentboxd.caFile();
+    }
+
+    /** A TLS context that trusts {@link #caFile()} only, for a test's own HTTP client. */
+    public SSLContext sslContext() {
+        return AgentboxTls.trusting(caFile());
     }
 
     public String token() {

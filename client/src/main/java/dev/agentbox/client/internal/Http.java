@@ -20,6 +20,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 
 /** The HTTP transport: bearer auth, JSON, and Kubernetes Status errors turned into typed exceptions. */
 public final class Http implements AutoCloseable {
@@ -41,14 +44,26 @@ public final class Http implements AutoCloseable {
     private final Duration requestTimeout;
     private final HttpClient client;
 
+    private final Path caFile;
+
     public Http(URI endpoint, String token, Duration requestTimeout) {
+        this(endpoint, token, requestTimeout, null, null);
+    }
+
+    /**
+     * @param tls for an https endpoint: the context that trusts agentboxd's CA ({@code caFile}); null: the JDK's default
+     * @param caFile the CA file {@code tls} was built from, named in handshake errors (null: none)
+     */
+    public Http(URI endpoint, String token, Duration requestTimeout, SSLContext tls, Path caFile) {
         this.endpoint = endpoint;
         this.token = token;
         this.requestTimeout = requestTimeout;
-        this.client = HttpClient.newBuilder()
+        this.caFile = caFile;
+        HttpClient.Builder b = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10))
-                .build();
+                .connectTimeout(Duration.ofSeconds(10));
+        if (tls != null) b.sslContext(tls); // hostname verification stays on: agentboxd's certificate names 127.0.0.1 and localhost
+        this.client = b.build();
     }
 
     public URI endpoint() {
@@ -168,8 +183,16 @@ public final class Http implements AutoCloseable {
         if (e instanceof HttpTimeoutException) {
             return new SandboxTimeoutException(method + " " + path + " got no answer from " + endpoint + " in time", e);
         }
+        if (e instanceof SSLHandshakeException || e.getCause() instanceof SSLHandshakeException) {
+            return new ServerUnavailableException("the TLS handshake with " + endpoint + " failed (" + e.getMessage() + "); "
+                    + (caFile != null ? "its certificate must chain to the CA in " + caFile : "no CA file was given, so only the JDK's default trust store was used")
+                    + ". agentboxd's CA is STATE_DIR/" + dev.agentbox.client.AgentboxTls.CA_FILE
+                    + ": set AGENTBOX_HOME to its state directory, or AGENTBOX_CA_FILE (agentbox --ca-file) to the file", e);
+        }
+        String hint = "http".equals(endpoint.getScheme())
+                ? " (agentboxd serves HTTPS unless started with --insecure-http: should the address be https://?)" : "";
         return new ServerUnavailableException("lost the connection to agentboxd at " + endpoint + " during "
-                + method + " " + path + ": " + e, e);
+                + method + " " + path + ": " + e + hint, e);
     }
 
     private static List<String> warnings(HttpResponse<?> response) {

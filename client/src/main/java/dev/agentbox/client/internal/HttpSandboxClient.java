@@ -42,7 +42,15 @@ public final class HttpSandboxClient implements SandboxClient {
     private final HttpResourceClient resources;
 
     public HttpSandboxClient(URI endpoint, String token, String namespace, Duration requestTimeout) {
-        this.http = new Http(endpoint, token, requestTimeout);
+        this(endpoint, token, namespace, requestTimeout, null, null);
+    }
+
+    /**
+     * @param tls the TLS context for an https endpoint (trusting {@code caFile}); null: the JDK's default
+     * @param caFile the CA certificate {@code tls} trusts, named in handshake errors; null when none was given
+     */
+    public HttpSandboxClient(URI endpoint, String token, String namespace, Duration requestTimeout, javax.net.ssl.SSLContext tls, Path caFile) {
+        this.http = new Http(endpoint, token, requestTimeout, tls, caFile);
         this.namespace = namespace;
         this.resources = new HttpResourceClient(http, namespace);
     }

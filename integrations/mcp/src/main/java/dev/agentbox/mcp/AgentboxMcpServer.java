@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiFunction;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * An MCP server whose tools run code in agentbox sandboxes, over stdio or streamable HTTP.
  *
  * <pre>{@code
- * try (AgentboxMcpServer server = AgentboxMcpServer.http(URI.create("http://127.0.0.1:7878"),
+ * try (AgentboxMcpServer server = AgentboxMcpServer.http(URI.create("https://127.0.0.1:7878"),
  *         McpServerOptions.forPool("python-pool"), McpHttpOptions.loopback(8765))) {
  *     server.awaitTermination(); // clients send Authorization: Bearer <agentbox token>
  * }
@@ -126,10 +127,19 @@ public final class AgentboxMcpServer implements AutoCloseable {
      * {@link McpServerOptions#idleTimeout()} is closed and its sandbox released. Error answers are short JSON-RPC errors,
      * never stack traces.
      *
-     * @param agentboxd the agentboxd address each session's client talks to, e.g. {@code http://127.0.0.1:7878}
+     * @param agentboxd the agentboxd address each session's client talks to, e.g. {@code https://127.0.0.1:7878}; its
+     *        certificate must chain to {@code AGENTBOX_CA_FILE}, else {@code $AGENTBOX_HOME/tls/ca.crt}
      */
     public static AgentboxMcpServer http(URI agentboxd, McpServerOptions options, McpHttpOptions http) {
-        return http(options, http, (token, namespace) -> SandboxClient.builder().endpoint(agentboxd).token(token).namespace(namespace).build());
+        return http(agentboxd, null, options, http);
+    }
+
+    /**
+     * As {@link #http(URI, McpServerOptions, McpHttpOptions)}, trusting the CA certificate in {@code caFile} (agentboxd's
+     * {@code STATE_DIR/tls/ca.crt}) for an https address; null: {@code AGENTBOX_CA_FILE}, else {@code $AGENTBOX_HOME/tls/ca.crt}.
+     */
+    public static AgentboxMcpServer http(URI agentboxd, Path caFile, McpServerOptions options, McpHttpOptions http) {
+        return http(options, http, (token, namespace) -> SandboxClient.builder().endpoint(agentboxd).caFile(caFile).token(token).namespace(namespace).build());
     }
 
     static AgentboxMcpServer http(McpServerOptions options, McpHttpOptions http, BiFunction<String, String, SandboxClient> callerClients) {

@@ -44,7 +44,7 @@ class AgentboxMcpServerTest {
     @BeforeAll
     void start() {
         daemon = new RealAgentboxd("mcp-python");
-        httpServer = AgentboxMcpServer.http(URI.create(daemon.endpoint()), McpServerOptions.forPool(daemon.pool()), McpHttpOptions.loopback(0));
+        httpServer = AgentboxMcpServer.http(URI.create(daemon.endpoint()), daemon.caFile(), McpServerOptions.forPool(daemon.pool()), McpHttpOptions.loopback(0));
         String uri = httpServer.endpoint().toString();
         var transport = HttpClientStreamableHttpTransport.builder(uri.substring(0, uri.length() - AgentboxMcpServer.HTTP_PATH.length()))
                 .endpoint(AgentboxMcpServer.HTTP_PATH)
@@ -81,7 +81,8 @@ class AgentboxMcpServerTest {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         ServerParameters params = ServerParameters.builder(java)
                 .args("-cp", classpath, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", McpMain.class.getName())
-                .env(Map.of("AGENTBOX_URL", daemon.endpoint(), "AGENTBOX_TOKEN", daemon.token(), "AGENTBOX_WARM_POOL", daemon.pool()))
+                .env(Map.of("AGENTBOX_URL", daemon.endpoint(), "AGENTBOX_CA_FILE", daemon.caFile().toString(), "AGENTBOX_TOKEN", daemon.token(),
+                        "AGENTBOX_WARM_POOL", daemon.pool()))
                 .build();
         var transport = new StdioClientTransport(params, McpJsonDefaults.getMapper());
         McpSyncClient stdio = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(90)).build();

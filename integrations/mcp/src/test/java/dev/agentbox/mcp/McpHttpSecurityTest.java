@@ -46,7 +46,8 @@ class McpHttpSecurityTest {
             {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run_code","arguments":{"code":"print(6*7)"}}}""";
 
     final ObjectMapper json = new ObjectMapper();
-    final HttpClient http = HttpClient.newHttpClient();
+    /** For the MCP server (plain HTTP on loopback) and for agentboxd (HTTPS: it trusts the daemon's CA). */
+    HttpClient http;
     RealAgentboxd daemon;
     String teamAToken;
     AgentboxMcpServer server;
@@ -57,6 +58,7 @@ class McpHttpSecurityTest {
     @BeforeAll
     void start() throws Exception {
         daemon = new RealAgentboxd("mcp-sec");
+        http = HttpClient.newBuilder().sslContext(daemon.sslContext()).build();
         for (HasMetadata r : Resources.parseAll(RealAgentboxd.manifests(daemon.pool()))) {
             daemon.client().resources().inNamespace("team-a").apply(r);
         }
@@ -71,7 +73,7 @@ class McpHttpSecurityTest {
     }
 
     AgentboxMcpServer startServer(McpServerOptions options) {
-        return AgentboxMcpServer.http(URI.create(daemon.endpoint()), options, McpHttpOptions.loopback(0).withMaxSessions(MAX_SESSIONS));
+        return AgentboxMcpServer.http(URI.create(daemon.endpoint()), daemon.caFile(), options, McpHttpOptions.loopback(0).withMaxSessions(MAX_SESSIONS));
     }
 
     @AfterEach

@@ -36,8 +36,9 @@ import java.util.stream.Collectors;
  * @param logs the main process's log of each sandbox
  * @param stopSandboxesOnExit stop every sandbox when agentboxd stops; by default they keep running and the next
  *        agentboxd on this state directory re-attaches to them ({@code agentbox serve --stop-sandboxes-on-exit})
+ * @param tls how the API port is served: HTTPS with agentboxd's own CA by default
  */
-public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Logs logs, boolean stopSandboxesOnExit) {
+public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Logs logs, boolean stopSandboxesOnExit, Tls tls) {
     /** The file agentboxd reads from its state directory when no {@code --config} is given. */
     public static final String FILE_NAME = "config.yaml";
 
@@ -49,17 +50,34 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
                     new RateLimit(3, 60)),
             new SandboxDefaults(ByteSize.parse("1Gi"), CpuSize.parse("1"), 256, ByteSize.parse("1Gi")),
             new Logs(ByteSize.parse("10Mi")),
-            false);
+            false,
+            new Tls(true));
 
     public DaemonSettings {
         Objects.requireNonNull(quotas, "quotas");
         Objects.requireNonNull(sandboxDefaults, "sandboxDefaults");
         Objects.requireNonNull(logs, "logs");
+        Objects.requireNonNull(tls, "tls");
     }
 
     /** The same settings, but stopping (true) or keeping (false) the sandboxes when agentboxd stops. */
     public DaemonSettings withStopSandboxesOnExit(boolean stop) {
-        return new DaemonSettings(quotas, sandboxDefaults, logs, stop);
+        return new DaemonSettings(quotas, sandboxDefaults, logs, stop, tls);
+    }
+
+    /** The same settings, but serving HTTPS (true) or plain HTTP (false). */
+    public DaemonSettings withTlsEnabled(boolean enabled) {
+        return new DaemonSettings(quotas, sandboxDefaults, logs, stopSandboxesOnExit, new Tls(enabled));
+    }
+
+    /**
+     * The API port's transport.
+     *
+     * @param enabled HTTPS with the CA and serving certificate agentboxd keeps in {@code <state-dir>/tls/} (clients trust
+     *        {@code tls/ca.crt}); false: plain HTTP, which sends bearer tokens in clear text and which kubectl will not
+     *        send a token over ({@code agentbox serve --insecure-http}); a warning is logged at start
+     */
+    public record Tls(boolean enabled) {
     }
 
     /**

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.agentbox.api.AgentboxException;
 import dev.agentbox.api.ForbiddenException;
 import dev.agentbox.api.InvalidException;
@@ -33,6 +35,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,8 +75,11 @@ public final class ApiServer implements AutoCloseable {
     private final DiscoveryHandler discovery;
     private final OpenApiHandler openApi;
 
-    /** @param logFileOf the log file of a container id's main process (container null) or of one of its init containers, as the runtime keeps them */
-    public ApiServer(InetSocketAddress address, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
+    /**
+     * @param tls the server's TLS context (HTTPS), or null for plain HTTP
+     * @param logFileOf the log file of a container id's main process (container null) or of one of its init containers, as the runtime keeps them
+     */
+    public ApiServer(InetSocketAddress address, SSLContext tls, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
                      Metrics metrics, ImageStore images, java.util.function.BiFunction<String, String, Path> logFileOf, ObjectMapper mapper) throws IOException {
         this.mapper = mapper;
         this.tokens = tokens;
@@ -84,7 +90,13 @@ public final class ApiServer implements AutoCloseable {
         this.logs = new LogHandler(store, live, logFileOf);
         this.discovery = new DiscoveryHandler(mapper);
         this.openApi = new OpenApiHandler(mapper);
-        this.server = HttpServer.create(address, 256);
+        if (tls == null) {
+            this.server = HttpServer.create(address, 256);
+        } else {
+            HttpsServer https = HttpsServer.create(address, 256);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            this.server = https;
+        }
         server.setExecutor(executor);
         server.createContext("/", this::dispatch);
     }

@@ -61,7 +61,7 @@ public final class PrimeAgent {
             Path state = Files.createTempDirectory("agentbox-adk-demo");
             System.err.println("[no agentboxd answers; starting an embedded one in " + state + "]");
             embedded = Agentboxd.start(new AgentboxdConfig(state, "127.0.0.1", 0).withStopSandboxesOnExit(true));
-            client = SandboxClient.builder().endpoint(embedded.endpoint()).token(embedded.adminToken()).build();
+            client = SandboxClient.builder().endpoint(embedded.endpoint()).caFile(embedded.caFile()).token(embedded.adminToken()).build();
         }
         try (SandboxSessions sandboxes = new SandboxSessions(client, pool, Duration.ofMinutes(5))) {
             ensurePool(client, pool);
