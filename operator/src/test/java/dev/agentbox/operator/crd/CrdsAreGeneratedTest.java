@@ -16,17 +16,25 @@ class CrdsAreGeneratedTest {
 
     @Test
     void checkedInCrdsEqualTheGeneratedOnes(@TempDir Path tmp) throws Exception {
-        Map<String, String> generated = Crds.generate(tmp);
-        assertThat(generated).hasSize(Crds.KINDS.size());
+        check(Crds.generate(tmp.resolve("installed"), Crds.KINDS), Crds.KINDS.size(), Crds.CHECKED_IN);
+    }
+
+    @Test
+    void checkedInSnapshotCrdsEqualTheGeneratedOnes(@TempDir Path tmp) throws Exception {
+        check(Crds.generate(tmp.resolve("snapshots"), Crds.SNAPSHOT_KINDS), Crds.SNAPSHOT_KINDS.size(), Crds.SNAPSHOT_CHECKED_IN);
+    }
+
+    private static void check(Map<String, String> generated, int kinds, Path dir) throws Exception {
+        assertThat(generated).hasSize(kinds);
         if (Boolean.getBoolean("agentbox.updateCrds")) {
-            Files.createDirectories(Crds.CHECKED_IN);
-            for (var e : generated.entrySet()) Files.writeString(Crds.CHECKED_IN.resolve(e.getKey()), e.getValue());
+            Files.createDirectories(dir);
+            for (var e : generated.entrySet()) Files.writeString(dir.resolve(e.getKey()), e.getValue());
         }
-        Map<String, String> checkedIn = Crds.read(Crds.CHECKED_IN);
-        assertThat(checkedIn.keySet()).as("CRD files in deploy/crds (regenerate with -Dagentbox.updateCrds=true)")
+        Map<String, String> checkedIn = Crds.read(dir);
+        assertThat(checkedIn.keySet()).as("CRD files in %s (regenerate with -Dagentbox.updateCrds=true)", dir)
                 .isEqualTo(generated.keySet());
         for (var e : generated.entrySet()) {
-            assertThat(checkedIn.get(e.getKey())).as("deploy/crds/%s is stale: regenerate with -Dagentbox.updateCrds=true", e.getKey())
+            assertThat(checkedIn.get(e.getKey())).as("%s/%s is stale: regenerate with -Dagentbox.updateCrds=true", dir, e.getKey())
                     .isEqualTo(e.getValue());
         }
     }
