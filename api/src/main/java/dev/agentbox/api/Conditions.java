@@ -53,6 +53,8 @@ public final class Conditions {
     public static final String REASON_FAILED_CREATE = "FailedCreate";
     /** A restore was wanted but the sandbox started cold (message says why). */
     public static final String REASON_RESTORE_FAILED = "RestoreFailed";
+    /** Ready=False on a claim whose volumeClaimTemplates its template's volumeClaimTemplatesPolicy refuses (upstream). */
+    public static final String REASON_VOLUME_CLAIM_TEMPLATES_ERROR = "VolumeClaimTemplatesError";
 
     private Conditions() {
     }

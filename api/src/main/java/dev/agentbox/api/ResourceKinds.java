@@ -8,11 +8,16 @@ import dev.agentbox.api.snapshot.v1.PodSnapshot;
 import dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger;
 import dev.agentbox.api.snapshot.v1.PodSnapshotPolicy;
 import dev.agentbox.api.snapshot.v1.PodSnapshotStorageConfig;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.List;
 import java.util.Optional;
 
-/** The registry of kinds agentbox serves: Agent Sandbox (agents / extensions v1beta1) and Pod Snapshot (podsnapshot.gke.io/v1). */
+/**
+ * The registry of kinds agentbox serves: Agent Sandbox (agents / extensions v1beta1), Pod Snapshot (podsnapshot.gke.io/v1),
+ * and core/v1 Event (group "", served under {@code /api/v1}), which agentboxd records about the others and which clients
+ * only read (get, list, watch, delete).
+ */
 public final class ResourceKinds {
     private static final List<ResourceKind> ALL = List.of(
             ResourceKind.of(Sandbox.class),
@@ -22,7 +27,8 @@ public final class ResourceKinds {
             ResourceKind.of(PodSnapshotStorageConfig.class),
             ResourceKind.of(PodSnapshotPolicy.class),
             ResourceKind.of(PodSnapshotManualTrigger.class),
-            ResourceKind.of(PodSnapshot.class));
+            ResourceKind.of(PodSnapshot.class),
+            ResourceKind.of(Event.class));
 
     private ResourceKinds() {
     }

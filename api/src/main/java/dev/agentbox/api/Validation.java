@@ -67,6 +67,7 @@ public final class Validation {
             case SandboxTemplate t -> template(t.getSpec(), errors);
             case SandboxClaim c -> claim(c.getSpec(), errors);
             case SandboxWarmPool p -> warmPool(p.getSpec(), errors);
+            case io.fabric8.kubernetes.api.model.Event e -> event(e, errors);
             default -> SnapshotValidation.check(object, errors);
         }
         return errors;
@@ -213,6 +214,7 @@ public final class Validation {
                 }
             }
         }
+        volumeClaimTemplates("spec.volumeClaimTemplates", spec.getVolumeClaimTemplates(), errors);
     }
 
     private static void warmPool(SandboxWarmPoolSpec spec, List<FieldError> errors) {
@@ -227,6 +229,26 @@ public final class Validation {
             errors.add(new FieldError("spec.sandboxTemplateRef.name", "required: name the SandboxTemplate the pool's sandboxes are made from"));
         } else {
             dnsSubdomain("spec.sandboxTemplateRef.name", spec.getSandboxTemplateRef().getName(), errors);
+        }
+        if (spec.getReadinessGracePeriodSeconds() != null && spec.getReadinessGracePeriodSeconds() < 1) {
+            errors.add(new FieldError("spec.readinessGracePeriodSeconds", "must be >= 1 (seconds a member may stay not Ready before it is replaced), got "
+                    + spec.getReadinessGracePeriodSeconds()));
+        }
+    }
+
+    /** core/v1 Event: what the Kubernetes API server checks of the fields agentboxd writes. */
+    private static void event(io.fabric8.kubernetes.api.model.Event e, List<FieldError> errors) {
+        var involved = e.getInvolvedObject();
+        if (involved == null || blank(involved.getKind()) || blank(involved.getName())) {
+            errors.add(new FieldError("involvedObject", "required: the kind and name of the object the event is about"));
+        } else if (involved.getNamespace() != null && e.getMetadata() != null && e.getMetadata().getNamespace() != null
+                && !involved.getNamespace().isEmpty() && !involved.getNamespace().equals(e.getMetadata().getNamespace())) {
+            errors.add(new FieldError("involvedObject.namespace", involved.getNamespace() + " does not match the event's namespace "
+                    + e.getMetadata().getNamespace()));
+        }
+        if (blank(e.getReason())) errors.add(new FieldError("reason", "required: a short UpperCamelCase reason, e.g. SandboxReady"));
+        if (e.getType() != null && !e.getType().equals("Normal") && !e.getType().equals("Warning")) {
+            errors.add(new FieldError("type", "must be Normal or Warning, got " + e.getType()));
         }
     }
 

@@ -17,13 +17,34 @@ final class Table {
         rows.add(row);
     }
 
+    /** The widths of the last {@link #print}, for the rows a watch prints after it. */
+    private int[] width;
+
     void print(PrintWriter out) {
         int n = headers.size();
-        int[] width = new int[n];
+        width = new int[n];
         for (int i = 0; i < n; i++) width[i] = headers.get(i).length();
         for (List<String> r : rows) for (int i = 0; i < n; i++) width[i] = Math.max(width[i], cell(r, i).length());
         line(out, headers, width);
         for (List<String> r : rows) line(out, r, width);
+    }
+
+    /** The header alone (a watch that listed nothing), sized for it. */
+    void printHeader(PrintWriter out) {
+        if (width == null) {
+            width = new int[headers.size()];
+            for (int i = 0; i < width.length; i++) width[i] = headers.get(i).length();
+        }
+        line(out, headers, width);
+    }
+
+    /** One more row, in the columns of what was printed before (kubectl get -w keeps the first widths as well). */
+    void printRow(PrintWriter out, List<String> row) {
+        if (width == null) {
+            width = new int[headers.size()];
+            for (int i = 0; i < width.length; i++) width[i] = headers.get(i).length();
+        }
+        line(out, row, width);
     }
 
     private static String cell(List<String> row, int i) {
@@ -36,7 +57,8 @@ final class Table {
         for (int i = 0; i < width.length; i++) {
             String c = cell(row, i);
             sb.append(c);
-            if (i < width.length - 1) sb.append(" ".repeat(Math.max(10, width[i] + 3) - c.length()));
+            // at least 3 spaces: a row printed after the widths were fixed (a watch) may be wider than its column
+            if (i < width.length - 1) sb.append(" ".repeat(Math.max(3, Math.max(10, width[i] + 3) - c.length())));
         }
         out.println(sb.toString().stripTrailing());
     }

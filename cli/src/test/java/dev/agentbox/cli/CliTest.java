@@ -274,4 +274,74 @@ class CliTest {
         assertThat(Durations.age(java.time.Duration.ofHours(76))).isEqualTo("3d4h");
         assertThat(Durations.parse("1m30s")).isEqualTo(java.time.Duration.ofSeconds(90));
     }
+
+    static ObjectNode event(String name, String kind, String object, String reason, String type, String message, Instant first, Instant last, int count) {
+        ObjectNode e = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "Event");
+        e.putObject("metadata").put("name", name).put("namespace", "default");
+        e.putObject("involvedObject").put("apiVersion", kind.equals("Sandbox") ? "agents.x-k8s.io/v1beta1" : "extensions.agents.x-k8s.io/v1beta1")
+                .put("kind", kind).put("name", object).put("namespace", "default");
+        e.put("reason", reason).put("type", type).put("message", message).put("count", count)
+                .put("firstTimestamp", first.toString()).put("lastTimestamp", last.toString());
+        e.putObject("source").put("component", "agentboxd");
+        return e;
+    }
+
+    @Test
+    void getEventsPrintsKubectlsColumnsOldestFirstAndFiltersForAnObject() {
+        Instant now = Instant.now();
+        daemon.put("events", event("c1.17a1", "SandboxClaim", "c1", "SandboxAdopted", "Normal", "Adopted warm pool Sandbox \"pool-abcde\"",
+                now.minusSeconds(30), now.minusSeconds(30), 1));
+        daemon.put("events", event("pool-abcde.17a0", "Sandbox", "pool-abcde", "SandboxRestarted", "Warning",
+                "the sandbox is started again (the main process exited with code 1)", now.minusSeconds(300), now.minusSeconds(90), 3));
+
+        Run r = run(null, "get", "events");
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).matches("LAST SEEN\\s+TYPE\\s+REASON\\s+OBJECT\\s+MESSAGE");
+        // oldest first; OBJECT is kind/name with the kind in lower case, as kubectl prints it
+        assertThat(lines.get(1)).matches("9\\ds\\s+Warning\\s+SandboxRestarted\\s+sandbox/pool-abcde\\s+the sandbox is started again \\(the main process exited with code 1\\)");
+        assertThat(lines.get(2)).matches("3\\ds\\s+Normal\\s+SandboxAdopted\\s+sandboxclaim/c1\\s+Adopted warm pool Sandbox \"pool-abcde\"");
+        assertThat(lines.get(0).indexOf("OBJECT")).isEqualTo(lines.get(1).indexOf("sandbox/pool-abcde"));
+
+        Run wide = run(null, "get", "ev", "-o", "wide");
+        assertThat(wide.out().lines().findFirst().orElseThrow())
+                .matches("LAST SEEN\\s+TYPE\\s+REASON\\s+OBJECT\\s+SUBOBJECT\\s+SOURCE\\s+MESSAGE\\s+FIRST SEEN\\s+COUNT\\s+NAME");
+        assertThat(wide.out().lines().skip(1).findFirst().orElseThrow()).contains("agentboxd").containsPattern("5m\\d*s?\\s+3\\s+pool-abcde\\.17a0$");
+
+        Run forClaim = run(null, "get", "events", "--for", "claim/c1");
+        assertThat(forClaim.out().lines().toList()).hasSize(2).last().asString().contains("SandboxAdopted");
+        assertThat(run(null, "get", "events", "--for", "SandboxClaim/c1").out()).contains("SandboxAdopted").doesNotContain("SandboxRestarted");
+        assertThat(run(null, "get", "events", "--for", "sandbox/missing").err()).contains("No resources found");
+        Run notEvents = run(null, "get", "sandboxes", "--for", "claim/c1");
+        assertThat(notEvents.code()).isEqualTo(1);
+        assertThat(notEvents.err()).contains("--for").contains("only for events");
+        assertThat(run(null, "get", "events", "-o", "json").out()).contains("\"kind\" : \"Event\"");
+    }
+
+    @Test
+    void getEventsWatchPrintsNewEventsAsTheyComeWithoutRepeatingTheListedOnes() throws Exception {
+        Instant now = Instant.now();
+        daemon.put("events", event("c1.17a1", "SandboxClaim", "c1", "SandboxAdopted", "Normal", "Adopted warm pool Sandbox \"pool-abcde\"",
+                now.minusSeconds(30), now.minusSeconds(30), 1));
+        daemon.put("events", event("other.17a2", "SandboxClaim", "other", "SandboxProvisioned", "Normal", "Created Sandbox \"other\"",
+                now.minusSeconds(20), now.minusSeconds(20), 1));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] args = {"--server", daemon.endpoint().toString(), "--token", FakeAgentboxd.TOKEN, "get", "events", "--for", "sandboxclaim/c1", "-w"};
+        Thread cli = Thread.ofVirtual().start(() -> Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true),
+                new ByteArrayInputStream(new byte[0])));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> out.toString().contains("SandboxAdopted"));
+        daemon.put("events", event("c1.17a3", "SandboxClaim", "c1", "ClaimExpired", "Normal", "Claim expired", now, now, 1));
+        daemon.put("events", event("other.17a4", "SandboxClaim", "other", "ClaimExpired", "Normal", "Claim expired", now, now, 1));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> out.toString().contains("ClaimExpired"));
+        cli.interrupt(); // as Ctrl-C
+        cli.join(10_000);
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).startsWith("LAST SEEN");
+        assertThat(lines.get(1)).contains("SandboxAdopted").contains("sandboxclaim/c1");
+        assertThat(lines.get(2)).matches("\\ds\\s+Normal\\s+ClaimExpired\\s+sandboxclaim/c1\\s+Claim expired");
+        assertThat(lines.get(0).indexOf("REASON")).isEqualTo(lines.get(2).indexOf("ClaimExpired"));
+    }
 }

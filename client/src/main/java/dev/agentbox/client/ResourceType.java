@@ -32,8 +32,11 @@ public record ResourceType(String kind, String group, String version, String plu
     public static final ResourceType POD_SNAPSHOT_STORAGE_CONFIG = new ResourceType("PodSnapshotStorageConfig", "podsnapshot.gke.io", "v1",
             "podsnapshotstorageconfigs", "podsnapshotstorageconfig", List.of("pssc"), false);
 
+    /** core/v1 Events agentboxd records about the other kinds (read-only for clients: get, list, watch, delete). */
+    public static final ResourceType EVENT = new ResourceType("Event", "", "v1", "events", "event", List.of("ev"), true);
+
     private static final List<ResourceType> KNOWN = List.of(SANDBOX, SANDBOX_TEMPLATE, SANDBOX_CLAIM, SANDBOX_WARM_POOL,
-            POD_SNAPSHOT, POD_SNAPSHOT_POLICY, POD_SNAPSHOT_MANUAL_TRIGGER, POD_SNAPSHOT_STORAGE_CONFIG);
+            POD_SNAPSHOT, POD_SNAPSHOT_POLICY, POD_SNAPSHOT_MANUAL_TRIGGER, POD_SNAPSHOT_STORAGE_CONFIG, EVENT);
 
     public ResourceType {
         if (kind == null || kind.isBlank()) throw new IllegalArgumentException("kind: required");

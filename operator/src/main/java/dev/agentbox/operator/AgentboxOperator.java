@@ -1,5 +1,6 @@
 package dev.agentbox.operator;
 
+import dev.agentbox.operator.reconcilers.ClusterEvents;
 import dev.agentbox.operator.reconcilers.SandboxClaimReconciler;
 import dev.agentbox.operator.reconcilers.SandboxReconciler;
 import dev.agentbox.operator.reconcilers.SandboxTemplateReconciler;
@@ -43,10 +44,11 @@ public final class AgentboxOperator {
                     LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE, LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
                     LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, null, exitOnLostLease));
         });
-        register(operator, new SandboxReconciler(clock), namespaces);
+        ClusterEvents events = new ClusterEvents(client, clock);
+        register(operator, new SandboxReconciler(clock, events), namespaces);
         register(operator, new SandboxTemplateReconciler(), namespaces);
-        register(operator, new SandboxWarmPoolReconciler(), namespaces);
-        register(operator, new SandboxClaimReconciler(clock), namespaces);
+        register(operator, new SandboxWarmPoolReconciler(events), namespaces);
+        register(operator, new SandboxClaimReconciler(clock, events), namespaces);
         return operator;
     }
 

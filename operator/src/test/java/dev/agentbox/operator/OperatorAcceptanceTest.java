@@ -189,6 +189,24 @@ class OperatorAcceptanceTest {
             assertThat(members).hasSize(3).noneMatch(s -> s.getMetadata().getName().equals(name));
             assertThat(members).allSatisfy(s -> assertThat(readyReason(s)).isEqualTo("True/DependenciesReady"));
         });
+        // core/v1 Events on the cluster, with upstream's reasons and messages (kubectl describe shows them)
+        await().atMost(WAIT).untilAsserted(() -> {
+            List<io.fabric8.kubernetes.api.model.Event> events = cluster.client.v1().events().inNamespace(ns).list().getItems();
+            assertThat(events).anySatisfy(e -> {
+                assertThat(e.getReason()).isEqualTo("SandboxAdopted");
+                assertThat(e.getMessage()).isEqualTo("Adopted warm pool Sandbox \"" + name + "\"");
+                assertThat(e.getInvolvedObject().getKind()).isEqualTo("SandboxClaim");
+                assertThat(e.getInvolvedObject().getUid()).isEqualTo(created.getMetadata().getUid());
+                assertThat(e.getType()).isEqualTo("Normal");
+                assertThat(e.getSource().getComponent()).isEqualTo("agentbox-operator");
+            });
+            assertThat(events).filteredOn(e -> "SuccessfulCreate".equals(e.getReason()) && "python-pool".equals(e.getInvolvedObject().getName()))
+                    .as("3 members and the refill").hasSizeGreaterThanOrEqualTo(4);
+            assertThat(events).anySatisfy(e -> {
+                assertThat(e.getReason()).isEqualTo("SandboxPodCreated");
+                assertThat(e.getInvolvedObject().getName()).isEqualTo(name);
+            });
+        });
     }
 
     @Test
@@ -394,6 +412,43 @@ class OperatorAcceptanceTest {
                 assertThat(e.getValue()).isEqualTo("42");
             });
             assertThat(sandbox(ns, "with-env-2").getMetadata().getLabels()).containsEntry(Names.LAUNCH_TYPE_LABEL, Names.LAUNCH_TYPE_COLD);
+        });
+    }
+
+    private static dev.agentbox.api.agents.v1beta1.PersistentVolumeClaimTemplate scratchVolume() {
+        return new dev.agentbox.api.agents.v1beta1.PersistentVolumeClaimTemplate(new dev.agentbox.api.agents.v1beta1.EmbeddedObjectMetadata("scratch"),
+                new io.fabric8.kubernetes.api.model.PersistentVolumeClaimSpecBuilder().withAccessModes("ReadWriteOnce")
+                        .withNewResources().addToRequests("storage", new io.fabric8.kubernetes.api.model.Quantity("1Gi")).endResources().build());
+    }
+
+    @Test
+    void claimVolumeClaimTemplatesFollowTheTemplatesPolicy() {
+        String ns = namespace();
+        templateAndPool(ns, 1);
+        SandboxClaim rejected = newClaim(ns, "with-vct", "python-pool");
+        rejected.getSpec().setVolumeClaimTemplates(List.of(scratchVolume()));
+        cluster.apply(ns, rejected);
+        await().atMost(WAIT).untilAsserted(() -> {
+            SandboxClaim c = claim(ns, "with-vct");
+            assertThat(readyReason(c)).isEqualTo("False/VolumeClaimTemplatesError");
+            assertThat(Conditions.get(c, Conditions.READY).orElseThrow().getMessage()).contains("volumeClaimTemplatesPolicy Disallowed");
+        });
+        assertThat(sandbox(ns, "with-vct")).isNull();
+
+        edit(SandboxTemplate.class, ns, "python-runtime", t -> {
+            t.getSpec().setVolumeClaimTemplatesPolicy(dev.agentbox.api.extensions.v1beta1.VolumeClaimTemplatesPolicy.ALLOWED);
+            return t;
+        });
+        SandboxClaim allowed = newClaim(ns, "with-vct-2", "python-pool");
+        allowed.getSpec().setVolumeClaimTemplates(List.of(scratchVolume()));
+        cluster.apply(ns, allowed);
+        // cold-started (never a warm member: its volumes are the claim's), with the claim's volume claim template and its PVC
+        await().atMost(WAIT).untilAsserted(() -> {
+            Sandbox s = sandbox(ns, "with-vct-2");
+            assertThat(s).isNotNull();
+            assertThat(s.getSpec().getVolumeClaimTemplates()).extracting(v -> v.getMetadata().getName()).contains("scratch");
+            assertThat(s.getMetadata().getLabels()).containsEntry(Names.LAUNCH_TYPE_LABEL, Names.LAUNCH_TYPE_COLD);
+            assertThat(cluster.client.persistentVolumeClaims().inNamespace(ns).withName("scratch-with-vct-2").get()).isNotNull();
         });
     }
 

@@ -63,6 +63,7 @@ public final class Agentboxd implements AutoCloseable {
     private final AgentboxdConfig config;
     private final DaemonSettings settings;
     private final Store store;
+    private final EventRecorder events;
     private final Tokens tokens;
     private final SandboxRuntime runtime;
     private final LiveSandboxes live = new LiveSandboxes();
@@ -116,6 +117,7 @@ public final class Agentboxd implements AutoCloseable {
         ObjectMapper mapper = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         this.store = new Store(dir.resolve("state.db"), mapper);
         store.setGuard(new QuotaGuard(store, settings.quotas(), config.effectiveConfigFile()));
+        this.events = new EventRecorder(store, clock);
         this.tokens = new Tokens(dir, mapper);
         GvisorRuntime gvisor = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes()));
         this.runtime = gvisor;
@@ -146,6 +148,7 @@ public final class Agentboxd implements AutoCloseable {
                     (id, container) -> container == null ? gvisor.logFile(id) : gvisor.initLogFile(id, container), mapper);
         } catch (IOException e) {
             runtime.close();
+            events.close();
             store.close();
             lockChannel.close();
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + " (" + e.getMessage()
@@ -156,22 +159,22 @@ public final class Agentboxd implements AutoCloseable {
         long tMarked = System.nanoTime();
         this.gc = new GarbageCollector(store);
         PoolActivity poolActivity = new PoolActivity(clock);
-        ClaimController claims = new ClaimController(store, metrics, poolActivity, clock);
-        this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock, settings.quotas().workloadSnapshotsPerSandbox());
+        ClaimController claims = new ClaimController(store, metrics, poolActivity, clock, events);
+        this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock, settings.quotas().workloadSnapshotsPerSandbox(), events);
         java.util.concurrent.atomic.AtomicReference<WorkQueue> sandboxQueueRef = new java.util.concurrent.atomic.AtomicReference<>();
         this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images()), clock, snapshots,
-                new ProbeRunner(key -> sandboxQueueRef.get().enqueue(key))), 32); // virtual threads; a start runs its init containers to completion
+                new ProbeRunner(key -> sandboxQueueRef.get().enqueue(key)), events), 32); // virtual threads; a start runs its init containers to completion
         WorkQueue sandboxes = sandboxQueue;
         sandboxQueueRef.set(sandboxes);
         live.onGone(sandboxes::enqueue); // a sandbox that fails is reconciled now, not at the next tick
-        this.triggerQueue = new WorkQueue(new TriggerController(store, live, snapshots, clock), 2);
+        this.triggerQueue = new WorkQueue(new TriggerController(store, live, snapshots, clock, events), 2);
         this.triggerSubscription = store.watch(e -> {
             if (e.object() instanceof PodSnapshotManualTrigger t && e.type() != dev.agentbox.server.store.StoreEvent.Type.DELETED) {
                 triggerQueue.enqueue(ObjectKey.of(t));
             }
         });
         this.claimQueue = new WorkQueue(claims, 4);
-        this.poolQueue = new WorkQueue(new WarmPoolController(store, poolActivity, clock), 2);
+        this.poolQueue = new WorkQueue(new WarmPoolController(store, poolActivity, clock, events), 2);
         this.snapshotConfigQueue = new WorkQueue(new SnapshotConfigController(store, snapshots.storage(), clock), 1);
         this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, snapshotConfigQueue, claims, gc);
         long tWired = System.nanoTime();
@@ -365,6 +368,11 @@ public final class Agentboxd implements AutoCloseable {
         return store;
     }
 
+    /** The recorder of the Events agentboxd writes about its objects. */
+    public EventRecorder events() {
+        return events;
+    }
+
     /** Blocks until {@link #close()} is called (from another thread or a shutdown hook). */
     public void awaitTermination() throws InterruptedException {
         stopped.await();
@@ -466,6 +474,7 @@ public final class Agentboxd implements AutoCloseable {
             runtime.stopAll();
         }
         runtime.close(); // detaches: the sandboxes keep running for the next agentboxd
+        events.close(); // writes what the controllers recorded last
         store.close();
         try {
             Files.deleteIfExists(config.stateDir().resolve("endpoint"));

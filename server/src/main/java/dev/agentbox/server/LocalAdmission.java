@@ -23,6 +23,10 @@ import java.util.List;
  * typo fails at apply time rather than leaving a claim pending forever. A snapshot storage path that exists
  * must be safe (see {@link SnapshotStorage#checkSafe}). Quotas are not checked here but by the store itself,
  * atomically with the write ({@link dev.agentbox.server.quota.QuotaGuard}).
+ *
+ * <p>Events are agentboxd's own record of what its controllers did ({@link EventRecorder}): no client creates or
+ * replaces one, whatever its token (403). A namespace's tokens may read and delete its events. Kubernetes lets authorised
+ * clients write events; here every event is written by agentboxd, so none can be forged, in any namespace.
  */
 public final class LocalAdmission implements Admission {
     private final Store store;
@@ -39,6 +43,8 @@ public final class LocalAdmission implements Admission {
         List<String> warnings = new ArrayList<>();
         String ns = object.getMetadata().getNamespace();
         switch (object) {
+            case io.fabric8.kubernetes.api.model.Event e -> throw new dev.agentbox.api.ForbiddenException(
+                    "events are recorded by agentboxd itself; the API serves them for get, list, watch and delete only");
             case SandboxTemplate t -> {
                 checkPod(t.getSpec().getPodTemplate() == null ? null : t.getSpec().getPodTemplate().getSpec(), errors, warnings);
                 if (t.getSpec().getNetworkPolicy() != null) {
@@ -46,6 +52,10 @@ public final class LocalAdmission implements Admission {
                 }
                 if (t.getSpec().getVolumeClaimTemplates() != null && !t.getSpec().getVolumeClaimTemplates().isEmpty()) {
                     errors.add(new FieldError("spec.volumeClaimTemplates", "persistent volumes are not supported by agentboxd yet; use emptyDir volumes"));
+                }
+                if (t.getSpec().effectiveVolumeClaimTemplatesPolicy() != dev.agentbox.api.extensions.v1beta1.VolumeClaimTemplatesPolicy.DISALLOWED) {
+                    warnings.add("spec.volumeClaimTemplatesPolicy: agentboxd does not support persistent volumes yet; a claim with volumeClaimTemplates "
+                            + "is refused whatever the policy (the Kubernetes operator honours it)");
                 }
             }
             case Sandbox s -> {
@@ -64,6 +74,9 @@ public final class LocalAdmission implements Admission {
                 }
             }
             case SandboxClaim c -> {
+                if (c.getSpec().getVolumeClaimTemplates() != null && !c.getSpec().getVolumeClaimTemplates().isEmpty()) {
+                    errors.add(new FieldError("spec.volumeClaimTemplates", "persistent volumes are not supported by agentboxd yet; use emptyDir volumes"));
+                }
                 String pool = c.getSpec().getWarmPoolRef() == null ? null : c.getSpec().getWarmPoolRef().getName();
                 if (pool != null && store.get(SandboxWarmPool.class, ns, pool).isEmpty()) {
                     errors.add(new FieldError("spec.warmPoolRef.name", "SandboxWarmPool " + pool + " not found in namespace " + ns

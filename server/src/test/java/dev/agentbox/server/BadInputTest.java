@@ -89,6 +89,34 @@ class BadInputTest {
     }
 
     @Test
+    void upstreamFieldsAgentboxdCannotHonourAreRefusedOrWarnedWithTheFieldNamed() throws Exception {
+        daemon.createOk(NS, Daemon.pool("vct-pool", 0).replace("replicas: 0", "replicas: 0\n  readinessGracePeriodSeconds: 30"));
+        assertRejected(daemon.create(NS, Daemon.pool("zero-grace", 0).replace("replicas: 0", "replicas: 0\n  readinessGracePeriodSeconds: 0")),
+                422, "spec.readinessGracePeriodSeconds");
+        long before = revision();
+        assertRejected(daemon.create(NS, Daemon.claim("with-volume", "vct-pool") + """
+                  volumeClaimTemplates:
+                  - metadata:
+                      name: workspace
+                    spec:
+                      accessModes: ["ReadWriteOnce"]
+                      resources:
+                        requests:
+                          storage: 1Gi
+                """), 422, "spec.volumeClaimTemplates", "persistent volumes are not supported");
+        assertThat(revision()).isEqualTo(before);
+        // a template allowing claims' volumes is stored, with a warning that agentboxd refuses such claims anyway
+        String allowing = Daemon.TEMPLATE.replace("name: python\nspec", "name: vct-allowed\nspec") + "  volumeClaimTemplatesPolicy: Allowed\n";
+        var http = java.net.http.HttpClient.newHttpClient();
+        var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(daemon.agentboxd.endpoint() + Daemon.EXT + NS + "/sandboxtemplates"))
+                .header("Authorization", "Bearer " + daemon.token).POST(java.net.http.HttpRequest.BodyPublishers.ofString(allowing)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        assertThat(r.headers().allValues("Warning")).anySatisfy(w -> assertThat(w).contains("spec.volumeClaimTemplatesPolicy"));
+        assertThat(daemon.get(NS, "sandboxtemplates", "vct-allowed").path("spec").path("volumeClaimTemplatesPolicy").asText()).isEqualTo("Allowed");
+    }
+
+    @Test
     void unknownImageIsRejectedWithWhatToDo() {
         String other = Daemon.TEMPLATE.replace("name: python\nspec", "name: img\nspec").replace("agentbox/builtin", "python:3.12-slim");
         assertRejected(daemon.create(NS, other), 422, "python:3.12-slim", "agentbox image import");

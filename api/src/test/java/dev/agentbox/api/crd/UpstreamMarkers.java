@@ -53,6 +53,8 @@ final class UpstreamMarkers implements CRDPostProcessor {
                     require(at(spec, "volumeClaimTemplates").getItems().getSchema(), "spec");
                     at(spec, "networkPolicyManagement").setDefault(new TextNode("Managed"));
                     at(spec, "envVarsInjectionPolicy").setDefault(new TextNode("Disallowed"));
+                    at(spec, "volumeClaimTemplatesPolicy").setDefault(new TextNode("Disallowed"));
+                    at(spec, "volumeClaimTemplatesPolicy").setDefault(new TextNode("Disallowed"));
                     v.setAdditionalPrinterColumns(columns(column("Age", "date", ".metadata.creationTimestamp")));
                 }
                 case "SandboxClaim" -> {
@@ -64,6 +66,8 @@ final class UpstreamMarkers implements CRDPostProcessor {
                     at(lifecycle, "shutdownPolicy").setDefault(new TextNode("Retain"));
                     at(lifecycle, "ttlSecondsAfterFinished").setMinimum(0.0);
                     require(at(spec, "env").getItems().getSchema(), "name", "value");
+                    require(at(spec, "volumeClaimTemplates").getItems().getSchema(), "spec");
+                    require(at(spec, "volumeClaimTemplates").getItems().getSchema(), "spec");
                     v.setAdditionalPrinterColumns(columns(column("Sandbox", "string", ".status.sandbox.name"), readyColumn(),
                             reasonColumn(), column("Age", "date", ".metadata.creationTimestamp")));
                 }
@@ -73,6 +77,10 @@ final class UpstreamMarkers implements CRDPostProcessor {
                     require(at(spec, "sandboxTemplateRef"), "name");
                     at(spec, "replicas").setMinimum(0.0);
                     at(spec, "updateStrategy", "type").setDefault(new TextNode("OnReplenish"));
+                    at(spec, "readinessGracePeriodSeconds").setMinimum(1.0);
+                    at(root, "status", "observedGeneration").setMinimum(0.0); // upstream: int64, Minimum=0
+                    at(spec, "readinessGracePeriodSeconds").setMinimum(1.0);
+                    at(root, "status", "observedGeneration").setMinimum(0.0); // upstream: int64, Minimum=0
                     v.setAdditionalPrinterColumns(columns(column("Desired", "integer", ".spec.replicas"),
                             column("Ready", "integer", ".status.readyReplicas"), column("Age", "date", ".metadata.creationTimestamp")));
                 }

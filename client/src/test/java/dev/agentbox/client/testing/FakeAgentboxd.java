@@ -38,9 +38,10 @@ public final class FakeAgentboxd implements AutoCloseable {
     private static final YAMLMapper YAML = new YAMLMapper();
     private static final Map<String, String> GROUPS = Map.of(
             "sandboxes", "agents.x-k8s.io", "sandboxtemplates", "extensions.agents.x-k8s.io",
-            "sandboxclaims", "extensions.agents.x-k8s.io", "sandboxwarmpools", "extensions.agents.x-k8s.io");
+            "sandboxclaims", "extensions.agents.x-k8s.io", "sandboxwarmpools", "extensions.agents.x-k8s.io", "events", "");
     private static final Map<String, String> KINDS = Map.of(
-            "sandboxes", "Sandbox", "sandboxtemplates", "SandboxTemplate", "sandboxclaims", "SandboxClaim", "sandboxwarmpools", "SandboxWarmPool");
+            "sandboxes", "Sandbox", "sandboxtemplates", "SandboxTemplate", "sandboxclaims", "SandboxClaim", "sandboxwarmpools", "SandboxWarmPool",
+            "events", "Event");
 
     /** What the fake does with a new claim. */
     public enum ClaimMode { BIND, NEVER_READY, FAIL }
@@ -133,6 +134,10 @@ public final class FakeAgentboxd implements AutoCloseable {
             String[] p = path.substring(1).split("/");
             if (path.equals("/api/v1/images")) {
                 images(ex);
+            } else if (p.length >= 5 && p.length <= 6 && p[0].equals("api") && p[1].equals("v1") && p[2].equals("namespaces") && p[4].equals("events")) {
+                resource(ex, "events", p[3], p.length > 5 ? p[5] : null, q); // core/v1 Events (read them; the fake lets tests put them)
+            } else if (p.length == 3 && p[0].equals("api") && p[1].equals("v1") && p[2].equals("events")) {
+                resource(ex, "events", null, null, q);
             } else if (p.length >= 6 && p[0].equals("api") && p[2].equals("namespaces") && p[4].equals("sandboxes")) {
                 String action = String.join("/", java.util.Arrays.copyOfRange(p, 6, p.length));
                 dataPlane(ex, p[3], p[5], action, q);
@@ -160,7 +165,7 @@ public final class FakeAgentboxd implements AutoCloseable {
         }
         if (name == null && method.equals("GET")) {
             ObjectNode list = JSON.createObjectNode();
-            list.put("apiVersion", GROUPS.get(plural) + "/v1beta1");
+            list.put("apiVersion", GROUPS.get(plural).isEmpty() ? "v1" : GROUPS.get(plural) + "/v1beta1");
             list.put("kind", KINDS.get(plural) + "List");
             list.putObject("metadata").put("resourceVersion", Long.toString(revision.get()));
             ArrayNode items = list.putArray("items");

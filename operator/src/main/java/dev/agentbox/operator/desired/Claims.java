@@ -3,6 +3,7 @@ package dev.agentbox.operator.desired;
 import dev.agentbox.api.Conditions;
 import dev.agentbox.api.Hashing;
 import dev.agentbox.api.Names;
+import dev.agentbox.api.agents.v1beta1.PersistentVolumeClaimTemplate;
 import dev.agentbox.api.agents.v1beta1.PodMetadata;
 import dev.agentbox.api.agents.v1beta1.PodTemplate;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
@@ -13,6 +14,7 @@ import dev.agentbox.api.extensions.v1beta1.EnvVarsInjectionPolicy;
 import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
+import dev.agentbox.api.extensions.v1beta1.VolumeClaimTemplatesPolicy;
 import dev.agentbox.api.internal.Json;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Container;
@@ -24,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -79,10 +82,59 @@ public final class Claims {
         return finished ? Instant.parse(ready.get().getLastTransitionTime()) : null;
     }
 
-    /** True when the claim must get a fresh Sandbox: it injects env, or pins a restore from a PodSnapshot. */
+    /** True when the claim must get a fresh Sandbox: it injects env or volume claim templates (as upstream), or pins a restore from a PodSnapshot. */
     public static boolean needsColdStart(SandboxClaim claim) {
         if (claim.getSpec().getEnv() != null && !claim.getSpec().getEnv().isEmpty()) return true;
+        if (claim.getSpec().getVolumeClaimTemplates() != null && !claim.getSpec().getVolumeClaimTemplates().isEmpty()) return true;
         return pinnedSnapshot(claim) != null;
+    }
+
+    /**
+     * Checks the claim's volumeClaimTemplates against the template's volumeClaimTemplatesPolicy, as upstream: Disallowed
+     * (the default) rejects any, Allowed accepts only names the template does not have, Overrides accepts all.
+     *
+     * @return empty when acceptable, else the message saying why not
+     */
+    public static Optional<String> checkVolumeClaimTemplates(SandboxClaim claim, SandboxTemplate template) {
+        List<PersistentVolumeClaimTemplate> extra = claim.getSpec().getVolumeClaimTemplates();
+        if (extra == null || extra.isEmpty()) return Optional.empty();
+        VolumeClaimTemplatesPolicy policy = template.getSpec().effectiveVolumeClaimTemplatesPolicy();
+        if (policy == VolumeClaimTemplatesPolicy.DISALLOWED) {
+            return Optional.of("spec.volumeClaimTemplates: SandboxTemplate " + template.getMetadata().getName()
+                    + " has volumeClaimTemplatesPolicy Disallowed; remove volumeClaimTemplates from the claim or set the template's policy to Allowed or Overrides");
+        }
+        if (policy == VolumeClaimTemplatesPolicy.ALLOWED) {
+            java.util.Set<String> own = new java.util.HashSet<>(vctNames(template.getSpec().getVolumeClaimTemplates()));
+            for (int i = 0; i < extra.size(); i++) {
+                String name = extra.get(i).getMetadata() == null ? null : extra.get(i).getMetadata().getName();
+                if (own.contains(name)) {
+                    return Optional.of("spec.volumeClaimTemplates[" + i + "]: SandboxTemplate " + template.getMetadata().getName() + " already has " + name
+                            + "; volumeClaimTemplatesPolicy Allowed only adds new ones (Overrides replaces them)");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The template's volume claim templates with the claim's: replaced by name (Overrides), new names appended; call {@link #checkVolumeClaimTemplates} first. */
+    public static List<PersistentVolumeClaimTemplate> mergeVolumeClaimTemplates(List<PersistentVolumeClaimTemplate> template,
+                                                                                List<PersistentVolumeClaimTemplate> claim) {
+        List<PersistentVolumeClaimTemplate> merged = new ArrayList<>(template == null ? List.of() : template);
+        if (claim == null) return merged;
+        for (PersistentVolumeClaimTemplate c : claim) {
+            String name = c.getMetadata() == null ? null : c.getMetadata().getName();
+            int at = -1;
+            for (int i = 0; i < merged.size(); i++) {
+                if (merged.get(i).getMetadata() != null && Objects.equals(name, merged.get(i).getMetadata().getName())) at = i;
+            }
+            if (at >= 0) merged.set(at, Json.deepCopy(c));
+            else merged.add(Json.deepCopy(c));
+        }
+        return merged;
+    }
+
+    private static List<String> vctNames(List<PersistentVolumeClaimTemplate> list) {
+        return list == null ? List.of() : list.stream().map(v -> v.getMetadata() == null ? null : v.getMetadata().getName()).toList();
     }
 
     /**
@@ -177,6 +229,9 @@ public final class Claims {
         String pinned = pinnedSnapshot(claim);
         if (pinned != null) mergePodMetadata(spec, new PodMetadata(null, Map.of(Names.PS_NAME_ANNOTATION, pinned)));
         injectEnv(spec, claim.getSpec().getEnv());
+        if (claim.getSpec().getVolumeClaimTemplates() != null && !claim.getSpec().getVolumeClaimTemplates().isEmpty()) {
+            spec.setVolumeClaimTemplates(mergeVolumeClaimTemplates(spec.getVolumeClaimTemplates(), claim.getSpec().getVolumeClaimTemplates()));
+        }
         s.setSpec(spec);
         return s;
     }

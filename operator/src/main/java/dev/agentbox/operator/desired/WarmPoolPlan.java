@@ -7,8 +7,10 @@ import java.util.List;
 /**
  * What the warm-pool reconciler does: create these members (with generateName), delete these (by name), and
  * write this status. {@code templateMissing} means the pool's SandboxTemplate does not exist (nothing is created).
+ * {@code recheckAfter}: when the next not-Ready member's readiness grace period ends (reconcile again then), or null.
  */
-public record WarmPoolPlan(List<Sandbox> create, List<String> delete, SandboxWarmPoolStatus status, boolean templateMissing) {
+public record WarmPoolPlan(List<Sandbox> create, List<String> delete, SandboxWarmPoolStatus status, boolean templateMissing,
+                           java.time.Duration recheckAfter) {
     public WarmPoolPlan {
         create = List.copyOf(create);
         delete = List.copyOf(delete);

@@ -3,6 +3,7 @@ package dev.agentbox.operator.desired;
 import dev.agentbox.api.Conditions;
 import dev.agentbox.api.Hashing;
 import dev.agentbox.api.Names;
+import dev.agentbox.api.ReadinessGrace;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.agents.v1beta1.SandboxSpec;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
@@ -10,6 +11,8 @@ import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPoolStatus;
 import dev.agentbox.api.extensions.v1beta1.UpdateStrategyType;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -65,18 +68,33 @@ public final class WarmPools {
     }
 
     /**
-     * Plans the pool: with Recreate, members of an older template are deleted; then members are added up to
-     * {@code replicas}, or the surplus deleted (not-ready and newest first).
+     * Plans the pool: members not Ready for longer than {@code readinessGracePeriodSeconds} are deleted (and replaced);
+     * with Recreate, members of an older template are deleted; then members are added up to {@code replicas}, or the
+     * surplus deleted (not-ready and newest first).
      *
      * @param template null when the pool's template does not exist
      * @param members  the pool's current unclaimed members (see {@link #isMember})
+     * @param now      the time the readiness grace periods are measured at
      */
-    public static WarmPoolPlan plan(SandboxWarmPool pool, SandboxTemplate template, List<Sandbox> members) {
+    public static WarmPoolPlan plan(SandboxWarmPool pool, SandboxTemplate template, List<Sandbox> members, Instant now) {
         List<Sandbox> kept = new ArrayList<>(members.stream().filter(s -> s.getMetadata().getDeletionTimestamp() == null).toList());
         if (template == null) {
-            return new WarmPoolPlan(List.of(), List.of(), status(pool, kept), true);
+            return new WarmPoolPlan(List.of(), List.of(), status(pool, kept), true, null);
         }
         List<String> delete = new ArrayList<>();
+        Duration grace = Duration.ofSeconds(pool.getSpec().effectiveReadinessGracePeriodSeconds());
+        Duration recheck = null;
+        for (Sandbox s : List.copyOf(kept)) {
+            Duration left = ReadinessGrace.left(s, grace, now).orElse(null);
+            if (left == null) continue;
+            if (left.isPositive()) {
+                Duration wake = left.plusSeconds(1); // timestamps have whole seconds
+                if (recheck == null || wake.compareTo(recheck) < 0) recheck = wake;
+            } else {
+                delete.add(s.getMetadata().getName());
+                kept.remove(s);
+            }
+        }
         String hash = Hashing.blueprintHash(template.getSpec());
         boolean recreate = pool.getSpec().getUpdateStrategy() != null
                 && pool.getSpec().getUpdateStrategy().effectiveType() == UpdateStrategyType.RECREATE;
@@ -96,12 +114,17 @@ public final class WarmPools {
                     .thenComparing(s -> String.valueOf(s.getMetadata().getCreationTimestamp())));
             while (kept.size() > want) delete.add(kept.remove(kept.size() - 1).getMetadata().getName());
         }
-        return new WarmPoolPlan(create, delete, status(pool, kept), false);
+        return new WarmPoolPlan(create, delete, status(pool, kept), false, recheck);
     }
 
-    /** replicas = members (ready or not; members being created are counted when they appear), readyReplicas = Ready members. */
+    /**
+     * replicas = members (ready or not; members being created are counted when they appear), readyReplicas = Ready members,
+     * observedGeneration = the pool's generation.
+     */
     public static SandboxWarmPoolStatus status(SandboxWarmPool pool, List<Sandbox> members) {
         int ready = (int) members.stream().filter(Conditions::isReady).count();
-        return new SandboxWarmPoolStatus(members.size(), ready, selector(pool));
+        SandboxWarmPoolStatus status = new SandboxWarmPoolStatus(members.size(), ready, selector(pool));
+        status.setObservedGeneration(pool.getMetadata().getGeneration());
+        return status;
     }
 }

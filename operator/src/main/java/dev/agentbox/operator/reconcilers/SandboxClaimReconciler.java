@@ -1,6 +1,7 @@
 package dev.agentbox.operator.reconcilers;
 
 import dev.agentbox.api.Conditions;
+import dev.agentbox.api.EventReasons;
 import dev.agentbox.api.Names;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.extensions.v1beta1.ClaimSandboxStatus;
@@ -48,9 +49,17 @@ public final class SandboxClaimReconciler implements Reconciler<SandboxClaim> {
     private static final Logger log = LoggerFactory.getLogger(SandboxClaimReconciler.class);
     private static final Duration DEPENDENCY_RETRY = Duration.ofSeconds(10);
     private final Clock clock;
+    private final ClusterEvents events;
 
+    /** Without Events (unit tests of one reconcile). */
     public SandboxClaimReconciler(Clock clock) {
+        this(clock, null);
+    }
+
+    /** Records upstream's SandboxAdopted and SandboxProvisioned on the claim ({@code events} may be null: none). */
+    public SandboxClaimReconciler(Clock clock, ClusterEvents events) {
         this.clock = clock;
+        this.events = events;
     }
 
     @Override
@@ -150,6 +159,10 @@ public final class SandboxClaimReconciler implements Reconciler<SandboxClaim> {
         if (envProblem.isPresent()) {
             return new BindResult(null, Conditions.of(Conditions.READY, Conditions.FALSE, Conditions.REASON_RECONCILER_ERROR, envProblem.get(), gen), false);
         }
+        var vctProblem = Claims.checkVolumeClaimTemplates(claim, template);
+        if (vctProblem.isPresent()) {
+            return new BindResult(null, Conditions.of(Conditions.READY, Conditions.FALSE, Conditions.REASON_VOLUME_CLAIM_TEMPLATES_ERROR, vctProblem.get(), gen), false);
+        }
         if (!Claims.needsColdStart(claim)) {
             List<Sandbox> candidates = new ArrayList<>(client.resources(Sandbox.class).inNamespace(ns)
                     .withLabel(Names.WARM_POOL_SANDBOX_LABEL, WarmPools.poolLabelValue(pool)).list().getItems().stream()
@@ -163,6 +176,7 @@ public final class SandboxClaimReconciler implements Reconciler<SandboxClaim> {
                 try {
                     client.resource(adopted).update(); // carries the member's resourceVersion: 409 if another claim took it first
                     log.info("claim {}/{}: adopted warm Sandbox {}", ns, claim.getMetadata().getName(), member.getMetadata().getName());
+                    if (events != null) events.normal(claim, EventReasons.SANDBOX_ADOPTED, "Adoption", "Adopted warm pool Sandbox \"" + member.getMetadata().getName() + "\"");
                     return new BindResult(member.getMetadata().getName(), null, false);
                 } catch (KubernetesClientException e) {
                     if (!Statuses.isConflict(e) && !Statuses.isNotFound(e)) throw e;
@@ -174,6 +188,7 @@ public final class SandboxClaimReconciler implements Reconciler<SandboxClaim> {
         try {
             client.resource(cold).create();
             log.info("claim {}/{}: created Sandbox {} (cold)", ns, claim.getMetadata().getName(), cold.getMetadata().getName());
+            if (events != null) events.normal(claim, EventReasons.SANDBOX_PROVISIONED, "Provisioning", "Created Sandbox \"" + cold.getMetadata().getName() + "\"");
         } catch (KubernetesClientException e) {
             if (!Statuses.isConflict(e)) throw e;
             Sandbox existing = client.resources(Sandbox.class).inNamespace(ns).withName(cold.getMetadata().getName()).get();

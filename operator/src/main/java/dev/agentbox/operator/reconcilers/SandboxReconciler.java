@@ -1,6 +1,7 @@
 package dev.agentbox.operator.reconcilers;
 
 import dev.agentbox.api.Conditions;
+import dev.agentbox.api.EventReasons;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.agents.v1beta1.SandboxStatus;
 import dev.agentbox.operator.desired.Objects2;
@@ -38,9 +39,12 @@ import org.slf4j.LoggerFactory;
 public final class SandboxReconciler implements Reconciler<Sandbox> {
     private static final Logger log = LoggerFactory.getLogger(SandboxReconciler.class);
     private final Clock clock;
+    private final ClusterEvents events;
 
-    public SandboxReconciler(Clock clock) {
+    /** Records SandboxPodCreated on the Sandbox when it creates its Pod ({@code events} may be null: none). */
+    public SandboxReconciler(Clock clock, ClusterEvents events) {
         this.clock = clock;
+        this.events = events;
     }
 
     @Override
@@ -90,6 +94,8 @@ public final class SandboxReconciler implements Reconciler<Sandbox> {
                 if (pod == null) {
                     pod = createIgnoringExists(client, run.pod());
                     log.info("sandbox {}/{}: created Pod (runtimeClassName {})", ns, name, run.pod().getSpec().getRuntimeClassName());
+                    if (events != null) events.normal(sandbox, EventReasons.SANDBOX_POD_CREATED, "Starting", "Created Pod " + run.pod().getMetadata().getName()
+                            + " (runtimeClassName " + run.pod().getSpec().getRuntimeClassName() + ")");
                 } else if (pod.getMetadata().getDeletionTimestamp() == null && !Sandboxes.podMetadataUpToDate(pod, run.pod())) {
                     Map<String, String> labels = run.pod().getMetadata().getLabels();
                     Map<String, String> annotations = run.pod().getMetadata().getAnnotations();

@@ -1,5 +1,6 @@
 package dev.agentbox.operator.reconcilers;
 
+import dev.agentbox.api.EventReasons;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
@@ -32,6 +33,12 @@ import org.slf4j.LoggerFactory;
 @ControllerConfiguration(name = "sandboxwarmpool")
 public final class SandboxWarmPoolReconciler implements Reconciler<SandboxWarmPool> {
     private static final Logger log = LoggerFactory.getLogger(SandboxWarmPoolReconciler.class);
+    private final ClusterEvents events;
+
+    /** Records SuccessfulCreate and SuccessfulDelete on the pool per member ({@code events} may be null: none). */
+    public SandboxWarmPoolReconciler(ClusterEvents events) {
+        this.events = events;
+    }
 
     @Override
     public List<EventSource<?, SandboxWarmPool>> prepareEventSources(EventSourceContext<SandboxWarmPool> context) {
@@ -62,15 +69,17 @@ public final class SandboxWarmPoolReconciler implements Reconciler<SandboxWarmPo
         List<Sandbox> members = client.resources(Sandbox.class).inNamespace(ns)
                 .withLabel(dev.agentbox.api.Names.WARM_POOL_SANDBOX_LABEL, WarmPools.poolLabelValue(pool)).list().getItems()
                 .stream().filter(s -> WarmPools.isMember(s, pool)).toList();
-        WarmPoolPlan plan = WarmPools.plan(pool, template, members);
+        WarmPoolPlan plan = WarmPools.plan(pool, template, members, java.time.Instant.now());
         if (plan.templateMissing()) log.warn("warm pool {}/{}: SandboxTemplate {} not found; waiting for it", ns, pool.getMetadata().getName(), templateName);
         for (String name : plan.delete()) {
             client.resources(Sandbox.class).inNamespace(ns).withName(name).delete();
             log.info("warm pool {}/{}: deleted member {}", ns, pool.getMetadata().getName(), name);
+            if (events != null) events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + name);
         }
         for (Sandbox s : plan.create()) {
             Sandbox created = client.resource(s).create();
             log.info("warm pool {}/{}: created member {}", ns, pool.getMetadata().getName(), created.getMetadata().getName());
+            if (events != null) events.normal(pool, EventReasons.SUCCESSFUL_CREATE, "Creating", "Created sandbox: " + created.getMetadata().getName());
         }
         var status = plan.status();
         if (!plan.create().isEmpty()) status.setReplicas(status.getReplicas() + plan.create().size());
@@ -80,6 +89,7 @@ public final class SandboxWarmPoolReconciler implements Reconciler<SandboxWarmPo
         }
         UpdateControl<SandboxWarmPool> control = UpdateControl.noUpdate();
         if (plan.templateMissing()) control.rescheduleAfter(Duration.ofSeconds(10));
+        else if (plan.recheckAfter() != null) control.rescheduleAfter(plan.recheckAfter());
         return control;
     }
 }

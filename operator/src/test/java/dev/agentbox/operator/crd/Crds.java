@@ -29,13 +29,26 @@ public final class Crds {
     /** Where the checked-in CRDs live, relative to the operator module. */
     public static final Path CHECKED_IN = Path.of("deploy", "crds");
 
+    /**
+     * The podsnapshot.gke.io kinds: GKE installs its own CRDs; for other clusters they are in their own folder with
+     * their own kustomization (not applied by {@code kubectl apply -k deploy}).
+     */
+    public static final List<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>> SNAPSHOT_KINDS = List.of(
+            dev.agentbox.api.snapshot.v1.PodSnapshotStorageConfig.class, dev.agentbox.api.snapshot.v1.PodSnapshotPolicy.class,
+            dev.agentbox.api.snapshot.v1.PodSnapshotManualTrigger.class, dev.agentbox.api.snapshot.v1.PodSnapshot.class);
+    public static final Path SNAPSHOT_CHECKED_IN = CHECKED_IN.resolve("podsnapshot.gke.io");
+
     private Crds() {
     }
 
     /** The api module's CRDs of {@link #KINDS}, file name → content (as the generator wrote them). */
     public static Map<String, String> fromApi() {
+        return fromApi(KINDS);
+    }
+
+    public static Map<String, String> fromApi(List<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>> kinds) {
         Map<String, String> out = new TreeMap<>();
-        for (var type : KINDS) {
+        for (var type : kinds) {
             var kind = ResourceKinds.forClass(type);
             out.put(CustomResourceDefinitions.fileName(kind), CustomResourceDefinitions.yaml(kind)
                     .orElseThrow(() -> new IllegalStateException("no CRD of " + kind + " in the api module")));
@@ -48,7 +61,7 @@ public final class Crds {
         Map<String, String> out = new TreeMap<>();
         if (!Files.isDirectory(dir)) return out;
         try (var files = Files.list(dir)) {
-            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".yaml") || f.getFileName().toString().endsWith(".yml")).sorted().toList()) {
+            for (Path p : files.filter(f -> !f.getFileName().toString().equals("kustomization.yaml")).filter(f -> f.getFileName().toString().endsWith(".yaml") || f.getFileName().toString().endsWith(".yml")).sorted().toList()) {
                 out.put(p.getFileName().toString(), Files.readString(p));
             }
         }

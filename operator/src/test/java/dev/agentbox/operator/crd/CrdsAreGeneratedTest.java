@@ -15,17 +15,26 @@ class CrdsAreGeneratedTest {
 
     @Test
     void checkedInCrdsEqualTheGeneratedOnes() throws Exception {
-        Map<String, String> generated = Crds.fromApi();
-        assertThat(generated).hasSize(Crds.KINDS.size());
+        check(Crds.KINDS, Crds.CHECKED_IN);
+    }
+
+    @Test
+    void checkedInPodSnapshotCrdsEqualTheGeneratedOnes() throws Exception {
+        check(Crds.SNAPSHOT_KINDS, Crds.SNAPSHOT_CHECKED_IN);
+    }
+
+    private static void check(java.util.List<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>> kinds, java.nio.file.Path dir) throws Exception {
+        Map<String, String> generated = Crds.fromApi(kinds);
+        assertThat(generated).hasSize(kinds.size());
         if (Boolean.getBoolean("agentbox.updateCrds")) {
-            Files.createDirectories(Crds.CHECKED_IN);
-            for (var e : generated.entrySet()) Files.writeString(Crds.CHECKED_IN.resolve(e.getKey()), e.getValue());
+            Files.createDirectories(dir);
+            for (var e : generated.entrySet()) Files.writeString(dir.resolve(e.getKey()), e.getValue());
         }
-        Map<String, String> checkedIn = Crds.read(Crds.CHECKED_IN);
+        Map<String, String> checkedIn = Crds.read(dir);
         assertThat(checkedIn.keySet()).as("CRD files in deploy/crds (regenerate with -Dagentbox.updateCrds=true)")
                 .isEqualTo(generated.keySet());
         for (var e : generated.entrySet()) {
-            assertThat(checkedIn.get(e.getKey())).as("deploy/crds/%s is stale: regenerate with -Dagentbox.updateCrds=true", e.getKey())
+            assertThat(checkedIn.get(e.getKey())).as("%s/%s is stale: regenerate with -Dagentbox.updateCrds=true", dir, e.getKey())
                     .isEqualTo(e.getValue());
         }
     }

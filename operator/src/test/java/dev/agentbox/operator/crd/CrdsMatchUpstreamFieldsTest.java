@@ -41,7 +41,10 @@ class CrdsMatchUpstreamFieldsTest {
 
     /** "path type" or "path type enum1,enum2". */
     private static void expect(String kind, List<String> fields) {
-        JSONSchemaProps root = version(kind).getSchema().getOpenAPIV3Schema();
+        expect(kind, version(kind).getSchema().getOpenAPIV3Schema(), fields);
+    }
+
+    private static void expect(String kind, JSONSchemaProps root, List<String> fields) {
         for (String f : fields) {
             String[] p = f.split(" ");
             JSONSchemaProps s = at(root, p[0]);
@@ -77,10 +80,11 @@ class CrdsMatchUpstreamFieldsTest {
                 "spec.podTemplate object", "spec.podTemplate.spec object", "spec.volumeClaimTemplates array",
                 "spec.networkPolicy.ingress array", "spec.networkPolicy.egress array", "spec.networkPolicy.egress.[].to.[].ipBlock.cidr string",
                 "spec.networkPolicyManagement string Managed,Unmanaged", "spec.envVarsInjectionPolicy string Allowed,Overrides,Disallowed",
-                "spec.service boolean"));
+                "spec.volumeClaimTemplatesPolicy string Disallowed,Allowed,Overrides", "spec.service boolean"));
         JSONSchemaProps root = version("SandboxTemplate").getSchema().getOpenAPIV3Schema();
         assertThat(at(root, "spec.networkPolicyManagement").getDefault().asText()).isEqualTo("Managed");
         assertThat(at(root, "spec.envVarsInjectionPolicy").getDefault().asText()).isEqualTo("Disallowed");
+        assertThat(at(root, "spec.volumeClaimTemplatesPolicy").getDefault().asText()).isEqualTo("Disallowed");
         assertThat(root.getProperties().keySet()).doesNotContain("status"); // upstream's template has no status
     }
 
@@ -91,8 +95,11 @@ class CrdsMatchUpstreamFieldsTest {
                 "spec.lifecycle.shutdownPolicy string Delete,DeleteForeground,Retain",
                 "spec.additionalPodMetadata.labels object", "spec.additionalPodMetadata.annotations object",
                 "spec.env array", "spec.env.[].name string", "spec.env.[].value string", "spec.env.[].containerName string",
+                "spec.volumeClaimTemplates array", "spec.volumeClaimTemplates.[].metadata.name string", "spec.volumeClaimTemplates.[].spec object",
+                "spec.volumeClaimTemplates.[].spec.accessModes array",
                 "status.conditions array", "status.sandbox.name string", "status.sandbox.podIPs array"));
         JSONSchemaProps root = version("SandboxClaim").getSchema().getOpenAPIV3Schema();
+        assertThat(at(root, "spec.volumeClaimTemplates.[]").getRequired()).contains("spec");
         assertThat(at(root, "spec").getRequired()).contains("warmPoolRef");
         assertThat(at(root, "spec.lifecycle.shutdownPolicy").getDefault().asText()).isEqualTo("Retain");
         assertThat(at(root, "spec.lifecycle.ttlSecondsAfterFinished").getMinimum()).isEqualTo(0.0);
@@ -102,7 +109,8 @@ class CrdsMatchUpstreamFieldsTest {
     void sandboxWarmPool() {
         expect("SandboxWarmPool", List.of(
                 "spec.replicas integer", "spec.sandboxTemplateRef.name string", "spec.updateStrategy.type string Recreate,OnReplenish",
-                "status.replicas integer", "status.readyReplicas integer", "status.selector string"));
+                "spec.readinessGracePeriodSeconds integer",
+                "status.replicas integer", "status.readyReplicas integer", "status.selector string", "status.observedGeneration integer"));
         var scale = version("SandboxWarmPool").getSubresources().getScale();
         assertThat(scale.getSpecReplicasPath()).isEqualTo(".spec.replicas");
         assertThat(scale.getStatusReplicasPath()).isEqualTo(".status.replicas");
@@ -110,5 +118,36 @@ class CrdsMatchUpstreamFieldsTest {
         JSONSchemaProps root = version("SandboxWarmPool").getSchema().getOpenAPIV3Schema();
         assertThat(at(root, "spec.updateStrategy.type").getDefault().asText()).isEqualTo("OnReplenish");
         assertThat(at(root, "spec.replicas").getMinimum()).isEqualTo(0.0);
+        assertThat(at(root, "status.observedGeneration").getMinimum()).isEqualTo(0.0);
+        assertThat(at(root, "spec.readinessGracePeriodSeconds").getMinimum()).isEqualTo(1.0);
+    }
+
+    /**
+     * The podsnapshot.gke.io CRDs, generated from the same api classes, against GKE's Pod Snapshot CRD reference (v1;
+     * PodSnapshotStorageConfig cluster-scoped); agentbox's own additions (snapshotStorageConfig.local, status.sourceSandbox,
+     * templateHash, sizeBytes...) are extra fields beside them.
+     */
+    @Test
+    void podSnapshotKinds() {
+        for (String kind : List.of("PodSnapshotStorageConfig", "PodSnapshotPolicy", "PodSnapshotManualTrigger", "PodSnapshot")) {
+            CustomResourceDefinition crd = Crds.loadAll().stream().filter(c -> c.getSpec().getNames().getKind().equals(kind)).findFirst().orElseThrow();
+            assertThat(crd.getSpec().getGroup()).isEqualTo("podsnapshot.gke.io");
+            assertThat(crd.getSpec().getScope()).isEqualTo(kind.equals("PodSnapshotStorageConfig") ? "Cluster" : "Namespaced");
+            assertThat(crd.getSpec().getVersions()).singleElement().satisfies(v -> {
+                assertThat(v.getName()).isEqualTo("v1");
+                assertThat(v.getSubresources().getStatus()).isNotNull();
+            });
+            JSONSchemaProps root = crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema();
+            expect(kind, root, switch (kind) {
+                case "PodSnapshotStorageConfig" -> List.of("spec.snapshotStorageConfig.gcs.bucket string", "spec.snapshotStorageConfig.gcs.path string",
+                        "spec.snapshotStorageConfig.local.path string");
+                case "PodSnapshotPolicy" -> List.of("spec.storageConfigName string", "spec.selector object", "spec.triggerConfig.type string manual,workload",
+                        "spec.triggerConfig.postCheckpoint string resume,stop", "spec.retentionConfig.lastAccessTimeout string",
+                        "spec.snapshotGroupingRules.groupByLabelValue.labels array");
+                case "PodSnapshotManualTrigger" -> List.of("spec.targetPod string", "status.snapshotCreated.name string", "status.conditions array");
+                default -> List.of("spec.policyName string", "status.conditions array", "status.lastAccessTime string");
+            });
+        }
+        assertThat(Crds.SNAPSHOT_KINDS).hasSize(4);
     }
 }

@@ -176,7 +176,7 @@ class DesiredStateTest {
     @Test
     void warmPoolCreatesMembersWithGenerateNameAndUpstreamLabels() {
         SandboxWarmPool p = pool();
-        WarmPoolPlan plan = WarmPools.plan(p, template(null), List.of());
+        WarmPoolPlan plan = WarmPools.plan(p, template(null), List.of(), NOW);
         assertThat(plan.create()).hasSize(3);
         Sandbox m = plan.create().get(0);
         assertThat(m.getMetadata().getGenerateName()).isEqualTo("py-pool-");
@@ -185,7 +185,7 @@ class DesiredStateTest {
                 .containsEntry(Names.SANDBOX_TEMPLATE_REF_HASH_LABEL, Hashing.nameHash("py"));
         assertThat(m.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getUid()).isEqualTo("p-uid"));
         assertThat(plan.status().getSelector()).isEqualTo(Names.WARM_POOL_SANDBOX_LABEL + "=" + Hashing.nameHash("py-pool"));
-        assertThat(WarmPools.plan(p, null, List.of()).templateMissing()).isTrue();
+        assertThat(WarmPools.plan(p, null, List.of(), NOW).templateMissing()).isTrue();
         assertThat(Objects2.generateNamePrefix("x".repeat(80))).hasSize(58).endsWith("-");
     }
 
@@ -198,15 +198,15 @@ class DesiredStateTest {
         old.getMetadata().getLabels().put(Names.SANDBOX_TEMPLATE_HASH_LABEL, "stale");
         Sandbox current = WarmPools.newMember(p, template(null));
         current.getMetadata().setName("cur");
-        WarmPoolPlan keep = WarmPools.plan(p, template(null), List.of(old, current));
+        WarmPoolPlan keep = WarmPools.plan(p, template(null), List.of(old, current), NOW);
         assertThat(keep.create()).isEmpty();
         assertThat(keep.delete()).isEmpty();
         p.getSpec().setUpdateStrategy(new WarmPoolUpdateStrategy(UpdateStrategyType.RECREATE));
-        WarmPoolPlan recreate = WarmPools.plan(p, template(null), List.of(old, current));
+        WarmPoolPlan recreate = WarmPools.plan(p, template(null), List.of(old, current), NOW);
         assertThat(recreate.delete()).containsExactly("old");
         assertThat(recreate.create()).hasSize(1);
         p.getSpec().setReplicas(0);
-        assertThat(WarmPools.plan(p, template(null), List.of(old, current)).delete()).containsExactlyInAnyOrder("old", "cur");
+        assertThat(WarmPools.plan(p, template(null), List.of(old, current), NOW).delete()).containsExactlyInAnyOrder("old", "cur");
     }
 
     @Test
@@ -233,6 +233,70 @@ class DesiredStateTest {
         assertThat(Claims.needsColdStart(annotated)).isTrue();
         assertThat(Claims.coldSandbox(annotated, template(null)).getSpec().getPodTemplate().getMetadata().getAnnotations())
                 .containsEntry(Names.PS_NAME_ANNOTATION, "snap-2");
+    }
+
+    private static dev.agentbox.api.agents.v1beta1.PersistentVolumeClaimTemplate vct(String name, String size) {
+        return new dev.agentbox.api.agents.v1beta1.PersistentVolumeClaimTemplate(new dev.agentbox.api.agents.v1beta1.EmbeddedObjectMetadata(name),
+                new io.fabric8.kubernetes.api.model.PersistentVolumeClaimSpecBuilder().withAccessModes("ReadWriteOnce")
+                        .withNewResources().addToRequests("storage", new io.fabric8.kubernetes.api.model.Quantity(size)).endResources().build());
+    }
+
+    @Test
+    void claimVolumeClaimTemplatesFollowTheTemplatesPolicyAsUpstream() {
+        SandboxTemplate t = template(null);
+        t.getSpec().setVolumeClaimTemplates(List.of(vct("data", "1Gi")));
+        SandboxClaim c = claim();
+        assertThat(Claims.needsColdStart(c)).isFalse();
+        c.getSpec().setVolumeClaimTemplates(List.of(vct("data", "5Gi"), vct("cache", "2Gi")));
+        assertThat(Claims.needsColdStart(c)).as("a claim with volumeClaimTemplates is always cold-started").isTrue();
+        assertThat(Claims.checkVolumeClaimTemplates(c, t)).hasValueSatisfying(m -> assertThat(m).contains("Disallowed"));
+        t.getSpec().setVolumeClaimTemplatesPolicy(dev.agentbox.api.extensions.v1beta1.VolumeClaimTemplatesPolicy.ALLOWED);
+        assertThat(Claims.checkVolumeClaimTemplates(c, t)).hasValueSatisfying(m -> assertThat(m).contains("already has data"));
+        c.getSpec().setVolumeClaimTemplates(List.of(vct("cache", "2Gi")));
+        assertThat(Claims.checkVolumeClaimTemplates(c, t)).isEmpty();
+        assertThat(Claims.coldSandbox(c, t).getSpec().getVolumeClaimTemplates()).extracting(v -> v.getMetadata().getName()).containsExactly("data", "cache");
+        t.getSpec().setVolumeClaimTemplatesPolicy(dev.agentbox.api.extensions.v1beta1.VolumeClaimTemplatesPolicy.OVERRIDES);
+        c.getSpec().setVolumeClaimTemplates(List.of(vct("data", "5Gi"), vct("cache", "2Gi")));
+        assertThat(Claims.checkVolumeClaimTemplates(c, t)).isEmpty();
+        var merged = Claims.coldSandbox(c, t).getSpec().getVolumeClaimTemplates();
+        assertThat(merged).extracting(v -> v.getMetadata().getName()).containsExactly("data", "cache");
+        assertThat(merged.get(0).getSpec().getResources().getRequests().get("storage")).isEqualTo(new io.fabric8.kubernetes.api.model.Quantity("5Gi"));
+        assertThat(t.getSpec().getVolumeClaimTemplates().get(0).getSpec().getResources().getRequests().get("storage"))
+                .as("the template is not changed").isEqualTo(new io.fabric8.kubernetes.api.model.Quantity("1Gi"));
+    }
+
+    @Test
+    void aMemberNotReadyPastTheReadinessGracePeriodIsDeletedAndReplaced() {
+        SandboxWarmPool p = pool();
+        p.getSpec().setReplicas(2);
+        p.getSpec().setReadinessGracePeriodSeconds(60);
+        Sandbox stuck = WarmPools.newMember(p, template(null));
+        stuck.getMetadata().setName("stuck");
+        stuck.getMetadata().setCreationTimestamp(NOW.minusSeconds(61).toString());
+        Sandbox young = WarmPools.newMember(p, template(null));
+        young.getMetadata().setName("young");
+        young.getMetadata().setCreationTimestamp(NOW.minusSeconds(50).toString());
+        WarmPoolPlan plan = WarmPools.plan(p, template(null), List.of(stuck, young), NOW);
+        assertThat(plan.delete()).containsExactly("stuck");
+        assertThat(plan.create()).as("its replacement").hasSize(1);
+        assertThat(plan.recheckAfter()).as("when young's grace period ends").isEqualTo(java.time.Duration.ofSeconds(11));
+        // a Ready member is kept however old; one that turned not Ready counts from that transition
+        young.setStatus(new dev.agentbox.api.agents.v1beta1.SandboxStatus());
+        young.getStatus().setConditions(List.of(Conditions.of(Conditions.READY, Conditions.TRUE, "Ready", "", 1L)));
+        young.getStatus().getConditions().get(0).setLastTransitionTime(NOW.minusSeconds(3600).toString());
+        stuck.setStatus(new dev.agentbox.api.agents.v1beta1.SandboxStatus());
+        stuck.getStatus().setConditions(List.of(Conditions.of(Conditions.READY, Conditions.FALSE, "ProbeFailed", "", 1L)));
+        stuck.getStatus().getConditions().get(0).setLastTransitionTime(NOW.minusSeconds(10).toString());
+        WarmPoolPlan later = WarmPools.plan(p, template(null), List.of(stuck, young), NOW);
+        assertThat(later.delete()).isEmpty();
+        assertThat(later.recheckAfter()).isEqualTo(java.time.Duration.ofSeconds(51));
+    }
+
+    @Test
+    void warmPoolStatusCarriesTheObservedGeneration() {
+        SandboxWarmPool p = pool();
+        p.getMetadata().setGeneration(4L);
+        assertThat(WarmPools.status(p, List.of()).getObservedGeneration()).isEqualTo(4L);
     }
 
     @Test

@@ -16,6 +16,8 @@ import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
 import dev.agentbox.api.extensions.v1beta1.SandboxClaimStatus;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
+import dev.agentbox.api.EventReasons;
+import dev.agentbox.server.EventRecorder;
 import dev.agentbox.server.Metrics;
 import dev.agentbox.server.store.Store;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -55,12 +57,19 @@ public final class ClaimController implements Controller {
     private final Map<String, Boolean> warm = new ConcurrentHashMap<>();
 
     private final PoolActivity pools;
+    private final EventRecorder events;
 
     public ClaimController(Store store, Metrics metrics, PoolActivity pools, Clock clock) {
+        this(store, metrics, pools, clock, EventRecorder.disabled());
+    }
+
+    /** Records upstream's Events: SandboxAdopted, SandboxProvisioned, ClaimExpired; and QuotaExceeded. */
+    public ClaimController(Store store, Metrics metrics, PoolActivity pools, Clock clock, EventRecorder events) {
         this.store = store;
         this.metrics = metrics;
         this.pools = pools;
         this.clock = clock;
+        this.events = events;
     }
 
     @Override
@@ -152,6 +161,7 @@ public final class ClaimController implements Controller {
                 if (adopt(claim, candidate, pool.get())) {
                     pools.handedOver(pool.get().getMetadata().getUid());
                     recordBinding(claim, candidate.getMetadata().getName(), true);
+                    events.normal(claim, EventReasons.SANDBOX_ADOPTED, "Adoption", "Adopted warm pool Sandbox \"" + candidate.getMetadata().getName() + "\"");
                     return null;
                 }
             }
@@ -173,10 +183,12 @@ public final class ClaimController implements Controller {
             try {
                 store.create(cold);
             } catch (QuotaExceededException e) {
+                events.warning(claim, EventReasons.QUOTA_EXCEEDED, "Provisioning", e.getMessage());
                 setReady(claim, false, Conditions.REASON_QUOTA_EXCEEDED, e.getMessage() + " (the claim retries)");
                 return Result.requeueAfter(Duration.ofSeconds(10));
             }
             log.info("claim {}/{}: cold-created Sandbox {}", ns, claim.getMetadata().getName(), cold.getMetadata().getName());
+            events.normal(claim, EventReasons.SANDBOX_PROVISIONED, "Provisioning", "Created Sandbox \"" + cold.getMetadata().getName() + "\"");
         }
         recordBinding(claim, cold.getMetadata().getName(), false);
         return null;
@@ -284,6 +296,7 @@ public final class ClaimController implements Controller {
         String ns = claim.getMetadata().getNamespace();
         ClaimShutdownPolicy policy = lifecycle.effectiveShutdownPolicy();
         if (policy == ClaimShutdownPolicy.DELETE || policy == ClaimShutdownPolicy.DELETE_FOREGROUND) {
+            events.normal(claim, EventReasons.CLAIM_EXPIRED, "Deleting", "Deleting Claim (ShutdownPolicy=" + policy + ")");
             store.delete(SandboxClaim.class, ns, claim.getMetadata().getName());
             log.info("claim {}/{} deleted: shutdownTime passed (shutdownPolicy {})", ns, claim.getMetadata().getName(), policy);
             return Result.DONE;
@@ -292,7 +305,9 @@ public final class ClaimController implements Controller {
         if (claim.getStatus() != null && claim.getStatus().getSandbox() != null) {
             store.delete(Sandbox.class, ns, claim.getStatus().getSandbox().getName());
         }
-        setReady(claim, false, Conditions.REASON_CLAIM_EXPIRED, "shutdownTime " + lifecycle.getShutdownTime() + " passed; the sandbox was deleted (shutdownPolicy Retain)");
+        if (setReady(claim, false, Conditions.REASON_CLAIM_EXPIRED, "shutdownTime " + lifecycle.getShutdownTime() + " passed; the sandbox was deleted (shutdownPolicy Retain)")) {
+            events.normal(claim, EventReasons.CLAIM_EXPIRED, "Claim Expired", "Claim expired");
+        }
         Instant finished = finishedAt(claim);
         if (finished != null && lifecycle.getTtlSecondsAfterFinished() != null) {
             return Result.requeueAfter(Duration.between(clock.instant(), finished.plusSeconds(lifecycle.getTtlSecondsAfterFinished())));
@@ -310,19 +325,21 @@ public final class ClaimController implements Controller {
         return finished ? Instant.parse(ready.get().getLastTransitionTime()) : null;
     }
 
-    private void setReady(SandboxClaim claim, boolean ready, String reason, String message) {
-        setReady(claim, ready, reason, message, false);
+    private boolean setReady(SandboxClaim claim, boolean ready, String reason, String message) {
+        return setReady(claim, ready, reason, message, false);
     }
 
-    /** Writes the Ready condition when it changed, or always when {@code force} (a new binding is in the status). */
-    private void setReady(SandboxClaim claim, boolean ready, String reason, String message, boolean force) {
+    /** Writes the Ready condition when it changed, or always when {@code force} (a new binding is in the status); true if it changed. */
+    private boolean setReady(SandboxClaim claim, boolean ready, String reason, String message, boolean force) {
         SandboxClaimStatus status = claim.getStatus() == null ? new SandboxClaimStatus() : claim.getStatus();
         Condition c = Conditions.of(Conditions.READY, ready ? Conditions.TRUE : Conditions.FALSE, reason, message, claim.getMetadata().getGeneration());
-        if (!Conditions.set(status, c, clock.instant()) && !force) return;
+        boolean changed = Conditions.set(status, c, clock.instant());
+        if (!changed && !force) return false;
         claim.setStatus(status);
         claim.getMetadata().setResourceVersion(null);
         store.updateStatus(claim);
         log.info("claim {}/{}: Ready={} ({})", claim.getMetadata().getNamespace(), claim.getMetadata().getName(), ready, reason);
+        return changed;
     }
 
     private static boolean ownedBy(Sandbox s, SandboxClaim claim) {

@@ -92,7 +92,8 @@ public final class EventRouter implements AutoCloseable {
                 case PodSnapshotPolicy p -> snapshotConfigs.enqueue(ObjectKey.of(p));
                 default -> { }
             }
-            if (event.type() == StoreEvent.Type.DELETED) gc.ownerDeleted(o);
+            // an Event owns nothing (and the event TTL deletes many): no dependents to look for
+            if (event.type() == StoreEvent.Type.DELETED && !(o instanceof io.fabric8.kubernetes.api.model.Event)) gc.ownerDeleted(o);
         } catch (RuntimeException e) {
             log.warn("routing {} {}: {}", event.type(), event.kind(), e.toString());
         }

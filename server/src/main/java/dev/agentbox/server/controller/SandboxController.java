@@ -11,6 +11,8 @@ import dev.agentbox.runtime.InitContainerFailure;
 import dev.agentbox.runtime.RuntimeFailure;
 import dev.agentbox.runtime.SandboxConfig;
 import dev.agentbox.runtime.SandboxRuntime;
+import dev.agentbox.api.EventReasons;
+import dev.agentbox.server.EventRecorder;
 import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.sandbox.ProbeRunner;
 import dev.agentbox.server.sandbox.Probes;
@@ -41,6 +43,7 @@ public final class SandboxController implements Controller {
     private final Clock clock;
 
     private final SnapshotService snapshots;
+    private final EventRecorder events;
 
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock) {
         this(store, runtime, live, configs, clock, null);
@@ -48,12 +51,15 @@ public final class SandboxController implements Controller {
 
     /** With snapshots: restores on start (pinned or matching PodSnapshot), suspends by checkpoint, resumes by restore. */
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots) {
-        this(store, runtime, live, configs, clock, snapshots, new ProbeRunner(k -> {}));
+        this(store, runtime, live, configs, clock, snapshots, new ProbeRunner(k -> {}), EventRecorder.disabled());
     }
 
-    /** With probes run by {@code probes} (its listener should reconcile the sandbox again). */
+    /**
+     * With probes run by {@code probes} (its listener should reconcile the sandbox again); records an Event at each
+     * state change (see {@link EventReasons}).
+     */
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots,
-                             ProbeRunner probes) {
+                             ProbeRunner probes, EventRecorder events) {
         this.probes = probes;
         this.store = store;
         this.runtime = runtime;
@@ -61,6 +67,7 @@ public final class SandboxController implements Controller {
         this.configs = configs;
         this.clock = clock;
         this.snapshots = snapshots;
+        this.events = events;
     }
 
     @Override
@@ -120,6 +127,7 @@ public final class SandboxController implements Controller {
             if (sandbox.getSpec().effectiveShutdownPolicy() == ShutdownPolicy.DELETE) {
                 store.delete(Sandbox.class, key.namespace(), key.name());
                 log.info("sandbox {} deleted: shutdownTime {} passed (shutdownPolicy Delete)", key, shutdown);
+                events.normal(sandbox, EventReasons.SANDBOX_EXPIRED, "Deleting", "shutdownTime " + shutdown + " passed; the Sandbox was deleted (shutdownPolicy Delete)");
                 return Result.DONE;
             }
             setReady(sandbox, false, Conditions.REASON_SANDBOX_EXPIRED, "shutdownTime " + shutdown + " passed; the sandbox was stopped (shutdownPolicy Retain)");
@@ -173,13 +181,17 @@ public final class SandboxController implements Controller {
             try {
                 running = runtime.attach(config);
                 log.info("sandbox {} re-attached to {}", key, id);
+                events.normal(sandbox, EventReasons.SANDBOX_REATTACHED, "Reattaching", "agentboxd re-attached to the running gVisor sandbox " + id
+                        + "; its processes, memory and files were kept");
             } catch (RuntimeFailure e) {
                 if (e.kind() != RuntimeFailure.Kind.NOT_FOUND) {
                     log.warn("sandbox {}: cannot re-attach to {}: {}", key, id, e.getMessage());
                     runtime.destroy(id);
                     if (wasRunning(sandbox)) { // one that never ran (agentboxd stopped while starting it) just starts
                         if ("Never".equals(restartPolicy)) {
-                            setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox was lost (" + e.getMessage() + "); restartPolicy is Never");
+                            events.warning(sandbox, EventReasons.SANDBOX_LOST, "Reattaching", "agentboxd could not re-attach to gVisor sandbox " + id
+                                    + " (" + e.getMessage() + "); restartPolicy is Never, it is not started again");
+                            setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox was lost (" + e.getMessage() + "); restartPolicy is Never", false);
                             return later;
                         }
                         restarted(sandbox, REASON_SANDBOX_LOST, e.getMessage());
@@ -217,12 +229,14 @@ public final class SandboxController implements Controller {
                 return Result.requeueAfter(backoff);
             } catch (RuntimeFailure e) {
                 log.warn("sandbox {} failed to start: {}", key, e.getMessage());
-                setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox could not start: " + e.getMessage());
+                events.warning(sandbox, EventReasons.SANDBOX_POD_CREATE_FAILED, "Starting", "the gVisor sandbox could not start: " + e.getMessage());
+                setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox could not start: " + e.getMessage(), false); // its event is above
                 return e.kind() == RuntimeFailure.Kind.FAILED ? Result.requeueAfter(Duration.ofSeconds(5)) : later;
             }
             initBackoff.remove(key);
             initFailures.remove(key);
             log.info("sandbox {} started as {}", key, id);
+            events.normal(sandbox, EventReasons.SANDBOX_POD_CREATED, "Starting", "Started gVisor sandbox " + id);
         }
         if (live.get(key).orElse(null) != running) {
             live.put(key, running);
@@ -270,6 +284,8 @@ public final class SandboxController implements Controller {
             log.info("sandbox {} suspended into podsnapshot {}", key, ps.getMetadata().getName());
         } catch (RuntimeFailure | RuntimeException e) {
             log.warn("sandbox {}: suspend checkpoint failed, stopping without state: {}", key, e.getMessage());
+            events.warning(sandbox, EventReasons.SNAPSHOT_FAILED, "Suspending", "suspend could not checkpoint the sandbox (" + e.getMessage()
+                    + "); it was stopped without its state and will start cold");
             stop(key, "operatingMode Suspended (checkpoint failed)");
             setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED,
                     "suspend could not checkpoint the sandbox (" + e.getMessage() + "); its state was lost and it will start cold");
@@ -284,18 +300,24 @@ public final class SandboxController implements Controller {
                 RunningSandbox r = runtime.restore(config, snapshots.imageToRestore(sandbox, suspended));
                 store.delete(dev.agentbox.api.snapshot.v1.PodSnapshot.class, suspended.getMetadata().getNamespace(), suspended.getMetadata().getName());
                 setCondition(sandbox, Conditions.POD_RESTORED, true, SnapshotService.REASON_RESUMED, "resumed from podsnapshot " + suspended.getMetadata().getName());
+                events.normal(sandbox, EventReasons.RESUMED, "Resuming", "Resumed from podsnapshot " + suspended.getMetadata().getName());
                 return r;
             } catch (RuntimeFailure | RuntimeException e) {
                 runtime.destroy(config.id());
                 log.warn("sandbox {}/{}: resume from {} failed: {}", sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName(), suspended.getMetadata().getName(), e.getMessage());
                 setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED,
                         "resume from podsnapshot " + suspended.getMetadata().getName() + " failed (" + e.getMessage() + "); started cold instead");
+                events.warning(sandbox, EventReasons.RESTORE_FAILED, "Resuming", "resume from podsnapshot " + suspended.getMetadata().getName()
+                        + " failed (" + e.getMessage() + "); started cold instead");
                 return null;
             }
         }
         SnapshotService.Choice choice = snapshots.restoreChoice(sandbox);
         if (choice.snapshot() == null) {
-            if (choice.problem() != null) setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED, choice.problem());
+            if (choice.problem() != null) {
+                setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED, choice.problem());
+                events.warning(sandbox, EventReasons.RESTORE_FAILED, "Restoring", choice.problem());
+            }
             return null;
         }
         String name = choice.snapshot().getMetadata().getName();
@@ -303,12 +325,14 @@ public final class SandboxController implements Controller {
             RunningSandbox r = runtime.restore(config, snapshots.imageToRestore(sandbox, choice.snapshot()));
             snapshots.touch(choice.snapshot());
             setCondition(sandbox, Conditions.POD_RESTORED, true, SnapshotService.REASON_RESTORED, "restored from podsnapshot " + name);
+            events.normal(sandbox, EventReasons.RESTORED, "Restoring", "Restored from podsnapshot " + name);
             return r;
         } catch (RuntimeFailure | RuntimeException e) {
             runtime.destroy(config.id());
             log.warn("sandbox {}/{}: restore from {} failed: {}", sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName(), name, e.getMessage());
             setCondition(sandbox, Conditions.POD_RESTORED, false, Conditions.REASON_RESTORE_FAILED,
                     "restore from podsnapshot " + name + " failed (" + e.getMessage() + "); started cold instead");
+            events.warning(sandbox, EventReasons.RESTORE_FAILED, "Restoring", "restore from podsnapshot " + name + " failed (" + e.getMessage() + "); started cold instead");
             return null;
         }
     }
@@ -337,6 +361,10 @@ public final class SandboxController implements Controller {
         }
         setCondition(sandbox, RESTARTED, true, reason, "started again (restart " + count + ") at " + clock.instant()
                 + ": " + why + "; its processes, memory and files were lost");
+        // no restart number or time in the message: a crash loop aggregates into one event with a count
+        events.warning(cur, REASON_SANDBOX_LOST.equals(reason) ? EventReasons.SANDBOX_LOST : EventReasons.SANDBOX_RESTARTED, "Restarting",
+                (REASON_SANDBOX_LOST.equals(reason) ? "agentboxd could not re-attach to the sandbox" : "the sandbox is started again")
+                        + " (" + why + "); its processes, memory and files were lost");
     }
 
     private void setCondition(Sandbox sandbox, String type, boolean value, String reason, String message) {
@@ -360,7 +388,13 @@ public final class SandboxController implements Controller {
     }
 
     private void setReady(Sandbox sandbox, boolean ready, String reason, String message) {
+        setReady(sandbox, ready, reason, message, true);
+    }
+
+    /** {@code event}: record the Event of a transition (false where the caller recorded a more precise one). */
+    private void setReady(Sandbox sandbox, boolean ready, String reason, String message, boolean event) {
         SandboxStatus status = sandbox.getStatus() == null ? new SandboxStatus() : sandbox.getStatus();
+        Condition before = Conditions.get(status, Conditions.READY).orElse(null);
         Condition c = Conditions.of(Conditions.READY, ready ? Conditions.TRUE : Conditions.FALSE, reason, message,
                 sandbox.getMetadata().getGeneration());
         boolean changed = Conditions.set(status, c, clock.instant());
@@ -372,8 +406,25 @@ public final class SandboxController implements Controller {
         if (!changed) return;
         sandbox.setStatus(status);
         sandbox.getMetadata().setResourceVersion(null);
-        store.updateStatus(sandbox);
+        Sandbox written = store.updateStatus(sandbox);
         log.info("sandbox {}/{}: Ready={} ({})", sandbox.getMetadata().getNamespace(), sandbox.getMetadata().getName(), ready, reason);
+        boolean transition = before == null || !java.util.Objects.equals(before.getStatus(), c.getStatus()) || !java.util.Objects.equals(before.getReason(), reason);
+        if (transition && event) readyEvent(written, ready, reason, message);
+    }
+
+    /** The Event of a Ready transition: becoming Ready, suspended, expired, finished; starting and probing have none. */
+    private void readyEvent(Sandbox sandbox, boolean ready, String reason, String message) {
+        if (ready) {
+            events.normal(sandbox, EventReasons.SANDBOX_READY, "Starting", message);
+            return;
+        }
+        switch (reason) {
+            case Conditions.REASON_SANDBOX_SUSPENDED -> events.normal(sandbox, EventReasons.SANDBOX_SUSPENDED, "Suspending", message);
+            case Conditions.REASON_SANDBOX_EXPIRED -> events.normal(sandbox, EventReasons.SANDBOX_EXPIRED, "Expiring", message);
+            case Conditions.REASON_POD_SUCCEEDED -> events.normal(sandbox, EventReasons.SANDBOX_SUCCEEDED, "Running", message);
+            case Conditions.REASON_POD_FAILED -> events.warning(sandbox, EventReasons.SANDBOX_FAILED, "Running", message);
+            default -> { }
+        }
     }
 
     private static String restartPolicy(Sandbox sandbox) {

@@ -10,6 +10,8 @@ import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPoolStatus;
 import dev.agentbox.api.extensions.v1beta1.UpdateStrategyType;
+import dev.agentbox.api.EventReasons;
+import dev.agentbox.server.EventRecorder;
 import dev.agentbox.server.store.Store;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -33,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * still exists: a pool deleted while it fills stops at once instead of running its loop to the end (which used to
  * create members after the garbage collector had already removed the pool's). A member the quotas refuse is not
  * created; the pool's ReplicaFailure condition (reason FailedCreate) says why, as a ReplicaSet's does.
+ *
+ * <p>A member that stays not Ready longer than {@code spec.readinessGracePeriodSeconds} (default 5 minutes, upstream's
+ * controller default) is deleted and replaced. The time counts from the member's last Ready transition (its creation
+ * when it has none), so members marked not Ready by a restarted agentboxd until it re-attaches are not taken for stuck.
+ * {@code status.observedGeneration} is the generation the status was computed for.
  */
 public final class WarmPoolController implements Controller {
     private static final Logger log = LoggerFactory.getLogger(WarmPoolController.class);
@@ -43,15 +50,22 @@ public final class WarmPoolController implements Controller {
     private final Store store;
     private final PoolActivity activity;
     private final Clock clock;
+    private final EventRecorder events;
 
     public WarmPoolController(Store store, PoolActivity activity) {
         this(store, activity, Clock.systemUTC());
     }
 
     public WarmPoolController(Store store, PoolActivity activity, Clock clock) {
+        this(store, activity, clock, EventRecorder.disabled());
+    }
+
+    /** Records SuccessfulCreate/SuccessfulDelete per member and WarmPoolNotProgressing/WarmPoolProgressing transitions. */
+    public WarmPoolController(Store store, PoolActivity activity, Clock clock, EventRecorder events) {
         this.store = store;
         this.activity = activity;
         this.clock = clock;
+        this.events = events;
     }
 
     @Override
@@ -95,9 +109,12 @@ public final class WarmPoolController implements Controller {
                     store.delete(Sandbox.class, key.namespace(), s.getMetadata().getName());
                     members.remove(s);
                     log.info("warm pool {}: deleted {} (template changed, updateStrategy Recreate)", key, s.getMetadata().getName());
+                    events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + s.getMetadata().getName()
+                            + " (template changed, updateStrategy Recreate)");
                 }
             }
         }
+        Duration graceCheck = replaceStuck(pool, members);
         int want = pool.getSpec().effectiveReplicas();
         Duration wait = members.size() < want ? activity.refillWait(pool.getMetadata().getUid()) : Duration.ZERO;
         if (!wait.isZero()) {
@@ -111,6 +128,7 @@ public final class WarmPoolController implements Controller {
                 Sandbox created = store.create(newMember(pool, template.get(), hash));
                 members.add(created);
                 log.info("warm pool {}: created member {}", key, created.getMetadata().getName());
+                events.normal(pool, EventReasons.SUCCESSFUL_CREATE, "Creating", "Created sandbox: " + created.getMetadata().getName());
             } catch (QuotaExceededException e) {
                 createFailure = e.getMessage();
                 break; // retried on the next change in the namespace or the periodic resync
@@ -124,10 +142,39 @@ public final class WarmPoolController implements Controller {
                 Sandbox extra = members.remove(members.size() - 1);
                 store.delete(Sandbox.class, key.namespace(), extra.getMetadata().getName());
                 log.info("warm pool {}: deleted surplus member {}", key, extra.getMetadata().getName());
+                events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + extra.getMetadata().getName());
             }
         }
         writeStatus(pool, members, createFailure);
-        return createFailure == null && members.size() < want ? Result.requeueAfter(Duration.ZERO) : Result.DONE;
+        if (createFailure == null && members.size() < want) return Result.requeueAfter(Duration.ZERO);
+        return graceCheck == null ? Result.DONE : Result.requeueAfter(graceCheck);
+    }
+
+    /**
+     * Deletes the members not Ready for longer than the pool's readiness grace period (the caller creates their
+     * replacements); returns when the next not-Ready member's grace period ends, or null when none is pending.
+     */
+    private Duration replaceStuck(SandboxWarmPool pool, List<Sandbox> members) {
+        Duration grace = Duration.ofSeconds(pool.getSpec().effectiveReadinessGracePeriodSeconds());
+        java.time.Instant now = clock.instant();
+        Duration next = null;
+        for (Sandbox s : List.copyOf(members)) {
+            Duration left = dev.agentbox.api.ReadinessGrace.left(s, grace, now).orElse(null);
+            if (left == null) continue;
+            if (left.isPositive()) {
+                Duration wake = left.plusSeconds(1); // timestamps have whole seconds
+                if (next == null || wake.compareTo(next) < 0) next = wake;
+                continue;
+            }
+            if (store.delete(Sandbox.class, s.getMetadata().getNamespace(), s.getMetadata().getName(), s.getMetadata().getResourceVersion()).isEmpty()) {
+                continue; // changed meanwhile (a claim took it, it turned Ready): judged again on the next reconcile
+            }
+            members.remove(s);
+            String why = "not Ready for " + grace.toSeconds() + " s (readinessGracePeriodSeconds)";
+            log.info("warm pool {}/{}: deleted member {}: {}", pool.getMetadata().getNamespace(), pool.getMetadata().getName(), s.getMetadata().getName(), why);
+            events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + s.getMetadata().getName() + " (" + why + ")");
+        }
+        return next;
     }
 
     private boolean stillExists(SandboxWarmPool pool) {
@@ -161,6 +208,8 @@ public final class WarmPoolController implements Controller {
         int ready = (int) members.stream().filter(Conditions::isReady).count();
         SandboxWarmPoolStatus status = new SandboxWarmPoolStatus(members.size(), ready,
                 Names.WARM_POOL_SANDBOX_LABEL + "=" + poolLabelValue(pool), pool.getStatus() == null ? null : pool.getStatus().getConditions());
+        status.setObservedGeneration(pool.getMetadata().getGeneration());
+        boolean wasFailing = Conditions.get(pool.getStatus(), Conditions.REPLICA_FAILURE).isPresent();
         if (createFailure != null) {
             Conditions.set(status, Conditions.of(Conditions.REPLICA_FAILURE, Conditions.TRUE, Conditions.REASON_FAILED_CREATE, createFailure,
                     pool.getMetadata().getGeneration()), clock.instant());
@@ -168,6 +217,12 @@ public final class WarmPoolController implements Controller {
             Conditions.remove(status, Conditions.REPLICA_FAILURE);
         }
         if (status.getConditions() != null && status.getConditions().isEmpty()) status.setConditions(null);
+        boolean failing = Conditions.get(status, Conditions.REPLICA_FAILURE).isPresent();
+        if (failing && !wasFailing) {
+            events.warning(pool, EventReasons.WARM_POOL_NOT_PROGRESSING, "Reconciling", "cannot create a member: " + createFailure);
+        } else if (wasFailing && !failing) {
+            events.normal(pool, EventReasons.WARM_POOL_PROGRESSING, "Reconciling", "Warm pool is progressing again");
+        }
         if (status.equals(pool.getStatus())) return;
         if (createFailure != null) log.warn("warm pool {}/{}: cannot create a member: {}", pool.getMetadata().getNamespace(), pool.getMetadata().getName(), createFailure);
         pool.setStatus(status);

@@ -60,6 +60,8 @@ public final class ApiServer implements AutoCloseable {
     }
     private static final Pattern RESOURCE = Pattern.compile(
             "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
+    /** The core group (only Event is served there): {@code /api/v1[/namespaces/{ns}]/{plural}[/{name}]}. */
+    private static final Pattern CORE_RESOURCE = Pattern.compile("^/api/v1(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
     private static final Pattern DATA_PLANE = Pattern.compile(
             "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log)$");
 
@@ -157,6 +159,14 @@ public final class ApiServer implements AutoCloseable {
                 kindName = kind.kind();
                 objectName = r.group(5);
                 resources.handle(ex, who, kind, r.group(3), r.group(5), stillAuthorized);
+                return;
+            }
+            Matcher c = CORE_RESOURCE.matcher(path);
+            ResourceKind core = c.matches() ? ResourceKinds.byPlural("", "v1", c.group(2)).orElse(null) : null;
+            if (core != null) {
+                kindName = core.kind();
+                objectName = c.group(3);
+                resources.handle(ex, who, core, c.group(1), c.group(3), stillAuthorized);
                 return;
             }
             if (path.equals("/api/v1/tokens")) {

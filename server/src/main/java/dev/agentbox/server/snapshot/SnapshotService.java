@@ -16,6 +16,8 @@ import dev.agentbox.runtime.CheckpointInfo;
 import dev.agentbox.runtime.GvisorRuntime;
 import dev.agentbox.runtime.RunningSandbox;
 import dev.agentbox.runtime.RuntimeFailure;
+import dev.agentbox.api.EventReasons;
+import dev.agentbox.server.EventRecorder;
 import dev.agentbox.server.config.DaemonSettings;
 import dev.agentbox.server.store.Store;
 import dev.agentbox.server.store.StoreEvent;
@@ -74,6 +76,7 @@ public final class SnapshotService implements AutoCloseable {
     /** The workload trigger's token bucket of each sandbox (by uid), dropped with the Sandbox. */
     private final Map<String, TokenBucket> workloadBuckets = new ConcurrentHashMap<>();
     private final AutoCloseable subscription;
+    private final EventRecorder events;
 
     /** With the default workload-trigger rate ({@link DaemonSettings#DEFAULTS}). */
     public SnapshotService(Store store, Path defaultDir, Clock clock) {
@@ -81,6 +84,15 @@ public final class SnapshotService implements AutoCloseable {
     }
 
     public SnapshotService(Store store, Path defaultDir, Clock clock, DaemonSettings.RateLimit workloadRate) {
+        this(store, defaultDir, clock, workloadRate, EventRecorder.disabled());
+    }
+
+    /**
+     * Records SnapshotCreated when a PodSnapshot turns Ready and SnapshotFailed when a checkpoint was cut off by a stopping
+     * agentboxd (a failed checkpoint is reported by its caller, on the trigger or the Sandbox: its PodSnapshot is deleted).
+     */
+    public SnapshotService(Store store, Path defaultDir, Clock clock, DaemonSettings.RateLimit workloadRate, EventRecorder events) {
+        this.events = events;
         this.store = store;
         this.storage = new SnapshotStorage(store, defaultDir);
         this.clock = clock;
@@ -211,6 +223,8 @@ public final class SnapshotService implements AutoCloseable {
         current.getMetadata().setResourceVersion(null);
         PodSnapshot ready = store.updateStatus(current);
         log.info("podsnapshot {}/{} Ready: sandbox {} ({} bytes in {} ms)", ns, name, sandbox.getMetadata().getName(), info.sizeBytes(), info.took().toMillis());
+        events.normal(ready, EventReasons.SNAPSHOT_CREATED, "Checkpointing", "Checkpointed sandbox " + sandbox.getMetadata().getName() + ": "
+                + info.sizeBytes() + " bytes in " + info.took().toMillis() + " ms");
         return ready;
     }
 
@@ -392,8 +406,9 @@ public final class SnapshotService implements AutoCloseable {
                 Conditions.set(ps.getStatus(), Conditions.of(Conditions.READY, Conditions.FALSE, Conditions.REASON_FAILED,
                         "agentboxd stopped during the checkpoint; the partial image was deleted", 1L), clock.instant());
                 ps.getMetadata().setResourceVersion(null);
-                store.updateStatus(ps);
+                PodSnapshot failed = store.updateStatus(ps);
                 log.info("podsnapshot {}/{}: Failed (agentboxd stopped during its checkpoint)", ps.getMetadata().getNamespace(), ps.getMetadata().getName());
+                events.warning(failed, EventReasons.SNAPSHOT_FAILED, "Checkpointing", "agentboxd stopped during the checkpoint; the partial image was deleted");
             }
         }
         for (Path root : storage.knownRoots()) {

@@ -12,6 +12,8 @@ import dev.agentbox.api.snapshot.v1.PostCheckpoint;
 import dev.agentbox.api.snapshot.v1.SnapshotRef;
 import dev.agentbox.runtime.RunningSandbox;
 import dev.agentbox.runtime.RuntimeFailure;
+import dev.agentbox.api.EventReasons;
+import dev.agentbox.server.EventRecorder;
 import dev.agentbox.server.controller.Controller;
 import dev.agentbox.server.controller.ObjectKey;
 import dev.agentbox.server.controller.Result;
@@ -38,12 +40,19 @@ public final class TriggerController implements Controller {
     private final LiveSandboxes live;
     private final SnapshotService snapshots;
     private final Clock clock;
+    private final EventRecorder events;
 
     public TriggerController(Store store, LiveSandboxes live, SnapshotService snapshots, Clock clock) {
+        this(store, live, snapshots, clock, EventRecorder.disabled());
+    }
+
+    /** Records SnapshotCreated, SnapshotFailed or QuotaExceeded on the trigger when it finishes. */
+    public TriggerController(Store store, LiveSandboxes live, SnapshotService snapshots, Clock clock, EventRecorder events) {
         this.store = store;
         this.live = live;
         this.snapshots = snapshots;
         this.clock = clock;
+        this.events = events;
     }
 
     @Override
@@ -94,7 +103,8 @@ public final class TriggerController implements Controller {
             finish(trigger, ps.getMetadata().getName(), null);
             snapshots.enforceRetention();
         } catch (QuotaExceededException e) {
-            finish(trigger, null, e.getMessage());
+            events.warning(trigger, EventReasons.QUOTA_EXCEEDED, "Checkpointing", e.getMessage());
+            finish(trigger, null, e.getMessage(), false);
         } catch (RuntimeFailure | RuntimeException e) {
             log.warn("trigger {}: checkpoint of {} failed: {}", key, target, e.getMessage());
             finish(trigger, null, "checkpoint of sandbox " + target + " failed: " + e.getMessage());
@@ -115,6 +125,10 @@ public final class TriggerController implements Controller {
     }
 
     private void finish(PodSnapshotManualTrigger trigger, String snapshot, String failure) {
+        finish(trigger, snapshot, failure, true);
+    }
+
+    private void finish(PodSnapshotManualTrigger trigger, String snapshot, String failure, boolean event) {
         PodSnapshotManualTriggerStatus status = trigger.getStatus() == null ? new PodSnapshotManualTriggerStatus() : trigger.getStatus();
         if (snapshot != null) status.setSnapshotCreated(new SnapshotRef(snapshot));
         Conditions.set(status, Conditions.of(Conditions.TRIGGERED, snapshot != null ? Conditions.TRUE : Conditions.FALSE,
@@ -123,7 +137,12 @@ public final class TriggerController implements Controller {
         status.setObservedGeneration(trigger.getMetadata().getGeneration());
         trigger.setStatus(status);
         trigger.getMetadata().setResourceVersion(null);
-        store.updateStatus(trigger);
+        PodSnapshotManualTrigger written = store.updateStatus(trigger);
+        if (event && snapshot != null) {
+            events.normal(written, EventReasons.SNAPSHOT_CREATED, "Checkpointing", "Created PodSnapshot " + snapshot + " of sandbox " + trigger.getSpec().getTargetPod());
+        } else if (event) {
+            events.warning(written, EventReasons.SNAPSHOT_FAILED, "Checkpointing", failure);
+        }
         log.info("podsnapshotmanualtrigger {}/{}: Triggered {} ({})", trigger.getMetadata().getNamespace(), trigger.getMetadata().getName(),
                 snapshot != null ? "Complete" : "Failed", snapshot != null ? snapshot : failure);
     }

@@ -23,6 +23,12 @@ public class SandboxStatus implements HasConditions {
     private List<Condition> conditions;
     /** Label selector of the sandbox's pod, e.g. {@code agents.x-k8s.io/sandbox-name-hash=1a2b3c4d}. */
     private String selector;
+    /**
+     * The pod's IP addresses (upstream). Set by the Kubernetes operator from the Pod. agentboxd leaves it out: a local
+     * sandbox has no network interface but loopback (no address another process could reach), and a made-up
+     * address would mislead clients that connect to it.
+     */
     private List<String> podIPs;
+    /** The node the pod runs on (upstream); set by the operator, left out by agentboxd (one host). */
     private String nodeName;
 }

@@ -13,7 +13,7 @@ import lombok.Setter;
 
 /** Desired state of a {@link SandboxTemplate} (upstream {@code SandboxTemplateSpec}). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"podTemplate", "volumeClaimTemplates", "networkPolicy", "networkPolicyManagement", "envVarsInjectionPolicy", "service"})
+@JsonPropertyOrder({"podTemplate", "volumeClaimTemplates", "networkPolicy", "networkPolicyManagement", "envVarsInjectionPolicy", "volumeClaimTemplatesPolicy", "service"})
 @Getter
 @Setter
 @EqualsAndHashCode
@@ -25,6 +25,8 @@ public class SandboxTemplateSpec {
     private SandboxNetworkPolicy networkPolicy;
     private NetworkPolicyManagement networkPolicyManagement;
     private EnvVarsInjectionPolicy envVarsInjectionPolicy;
+    /** May a claim add (or override) volume claim templates; upstream default Disallowed. */
+    private VolumeClaimTemplatesPolicy volumeClaimTemplatesPolicy;
     private Boolean service;
 
     public SandboxTemplateSpec(PodTemplate podTemplate) {
@@ -41,5 +43,11 @@ public class SandboxTemplateSpec {
     @JsonIgnore
     public EnvVarsInjectionPolicy effectiveEnvVarsInjectionPolicy() {
         return envVarsInjectionPolicy == null ? EnvVarsInjectionPolicy.DISALLOWED : envVarsInjectionPolicy;
+    }
+
+    /** {@code volumeClaimTemplatesPolicy}, or its upstream default Disallowed. */
+    @JsonIgnore
+    public VolumeClaimTemplatesPolicy effectiveVolumeClaimTemplatesPolicy() {
+        return volumeClaimTemplatesPolicy == null ? VolumeClaimTemplatesPolicy.DISALLOWED : volumeClaimTemplatesPolicy;
     }
 }

@@ -11,7 +11,7 @@ import lombok.Setter;
 
 /** Desired state of a {@link SandboxWarmPool} (upstream {@code SandboxWarmPoolSpec}). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"replicas", "sandboxTemplateRef", "updateStrategy"})
+@JsonPropertyOrder({"replicas", "sandboxTemplateRef", "updateStrategy", "readinessGracePeriodSeconds"})
 @Getter
 @Setter
 @EqualsAndHashCode
@@ -19,11 +19,20 @@ import lombok.Setter;
 public class SandboxWarmPoolSpec {
     /** Replicas when the field is omitted. */
     public static final int DEFAULT_REPLICAS = 1;
+    /** The readiness grace period when the field is omitted: upstream's controller default (5 minutes). */
+    public static final int DEFAULT_READINESS_GRACE_PERIOD_SECONDS = 300;
 
     @SpecReplicas
     private Integer replicas;
     private SandboxTemplateRef sandboxTemplateRef;
     private WarmPoolUpdateStrategy updateStrategy;
+    /**
+     * How long a member may stay not Ready before it is deleted and replaced (default
+     * {@value #DEFAULT_READINESS_GRACE_PERIOD_SECONDS}). Upstream has this grace period as a controller flag
+     * ({@code --sandbox-warm-pool-readiness-grace-period}, default 5m); the per-pool field is proposed upstream
+     * (kubernetes-sigs/agent-sandbox#1293) and may land under another name.
+     */
+    private Integer readinessGracePeriodSeconds;
 
     public SandboxWarmPoolSpec(Integer replicas, SandboxTemplateRef sandboxTemplateRef) {
         this.replicas = replicas;
@@ -34,5 +43,11 @@ public class SandboxWarmPoolSpec {
     @JsonIgnore
     public int effectiveReplicas() {
         return replicas == null ? DEFAULT_REPLICAS : replicas;
+    }
+
+    /** {@code readinessGracePeriodSeconds}, or {@value #DEFAULT_READINESS_GRACE_PERIOD_SECONDS} when omitted. */
+    @JsonIgnore
+    public int effectiveReadinessGracePeriodSeconds() {
+        return readinessGracePeriodSeconds == null ? DEFAULT_READINESS_GRACE_PERIOD_SECONDS : readinessGracePeriodSeconds;
     }
 }

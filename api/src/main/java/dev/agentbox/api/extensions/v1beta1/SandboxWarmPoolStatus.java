@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
 import io.fabric8.kubernetes.model.annotation.LabelSelector;
 import io.fabric8.kubernetes.model.annotation.StatusReplicas;
-import lombok.AllArgsConstructor;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import lombok.NoArgsConstructor;
@@ -18,12 +17,11 @@ import lombok.Setter;
  * {@code conditions} (ReplicaFailure when a member cannot be created, e.g. over a quota).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"replicas", "readyReplicas", "selector", "conditions"})
+@JsonPropertyOrder({"replicas", "readyReplicas", "selector", "observedGeneration", "conditions"})
 @Getter
 @Setter
 @EqualsAndHashCode
 @NoArgsConstructor
-@AllArgsConstructor
 public class SandboxWarmPoolStatus implements HasConditions {
     /** Members in the pool (ready or not). */
     @StatusReplicas
@@ -33,8 +31,17 @@ public class SandboxWarmPoolStatus implements HasConditions {
     /** Label selector of the pool's members. */
     @LabelSelector
     private String selector;
+    /** The pool's metadata.generation this status was computed from (upstream, kubernetes-sigs/agent-sandbox#1328). */
+    private Long observedGeneration;
     /** agentbox: ReplicaFailure (reason FailedCreate) while a member cannot be created; absent otherwise. */
     private List<Condition> conditions;
+
+    public SandboxWarmPoolStatus(int replicas, int readyReplicas, String selector, List<Condition> conditions) {
+        this.replicas = replicas;
+        this.readyReplicas = readyReplicas;
+        this.selector = selector;
+        this.conditions = conditions;
+    }
 
     public SandboxWarmPoolStatus(int replicas, int readyReplicas, String selector) {
         this(replicas, readyReplicas, selector, null);
@@ -42,6 +49,6 @@ public class SandboxWarmPoolStatus implements HasConditions {
 
     @Override
     public String toString() {
-        return "SandboxWarmPoolStatus{replicas=" + replicas + ", readyReplicas=" + readyReplicas + ", selector=" + selector + ", conditions=" + conditions + "}";
+        return "SandboxWarmPoolStatus{replicas=" + replicas + ", readyReplicas=" + readyReplicas + ", selector=" + selector + ", observedGeneration=" + observedGeneration + ", conditions=" + conditions + "}";
     }
 }
