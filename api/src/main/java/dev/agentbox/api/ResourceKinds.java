@@ -12,7 +12,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.List;
 import java.util.Optional;
 
-/** The registry of kinds agentbox serves: Agent Sandbox (agents / extensions v1beta1) and Pod Snapshot (podsnapshot.gke.io/v1). */
+/**
+ * The registry of kinds agentbox serves: Agent Sandbox (agents / extensions v1beta1), Pod Snapshot (podsnapshot.gke.io/v1),
+ * and the core/v1 ConfigMap and Secret that pods reference (group "", served under {@code /api/v1}).
+ */
 public final class ResourceKinds {
     private static final List<ResourceKind> ALL = List.of(
             ResourceKind.of(Sandbox.class),
@@ -22,7 +25,10 @@ public final class ResourceKinds {
             ResourceKind.of(PodSnapshotStorageConfig.class),
             ResourceKind.of(PodSnapshotPolicy.class),
             ResourceKind.of(PodSnapshotManualTrigger.class),
-            ResourceKind.of(PodSnapshot.class));
+            ResourceKind.of(PodSnapshot.class),
+            // core/v1, so that upstream's examples that ship them apply; served under /api/v1 (see CoreValidation)
+            ResourceKind.of(io.fabric8.kubernetes.api.model.ConfigMap.class),
+            ResourceKind.of(io.fabric8.kubernetes.api.model.Secret.class));
 
     private ResourceKinds() {
     }

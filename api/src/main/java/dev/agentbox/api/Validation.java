@@ -67,6 +67,8 @@ public final class Validation {
             case SandboxTemplate t -> template(t.getSpec(), errors);
             case SandboxClaim c -> claim(c.getSpec(), errors);
             case SandboxWarmPool p -> warmPool(p.getSpec(), errors);
+            case io.fabric8.kubernetes.api.model.ConfigMap cm -> CoreValidation.configMap(cm, errors);
+            case io.fabric8.kubernetes.api.model.Secret sec -> CoreValidation.secret(sec, errors);
             default -> SnapshotValidation.check(object, errors);
         }
         return errors;

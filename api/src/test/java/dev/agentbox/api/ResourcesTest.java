@@ -183,8 +183,11 @@ class ResourcesTest {
     void rejectsUnknownKindListingKnownKinds() {
         assertThatThrownBy(() -> Resources.parseAll("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"))
                 .isInstanceOf(InvalidException.class)
-                .hasMessageContaining("apiVersion: unknown apiVersion/kind v1 Pod")
+                .hasMessageContaining("kind: unknown kind Pod in v1") // v1 is served: ConfigMap and Secret
                 .hasMessageContaining("extensions.agents.x-k8s.io/v1beta1 SandboxWarmPool");
+        assertThatThrownBy(() -> Resources.parseAll("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"))
+                .isInstanceOf(InvalidException.class).hasMessageContaining("apiVersion: unknown apiVersion/kind apps/v1 Deployment")
+                .hasMessageContaining("v1 Secret");
         assertThatThrownBy(() -> Resources.parseAll("apiVersion: agents.x-k8s.io/v1beta1\nkind: Sandboxx\n"))
                 .isInstanceOf(InvalidException.class).hasMessageContaining("kind: unknown kind Sandboxx");
     }

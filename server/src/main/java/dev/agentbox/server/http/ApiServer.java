@@ -57,6 +57,8 @@ public final class ApiServer implements AutoCloseable {
     }
     private static final Pattern RESOURCE = Pattern.compile(
             "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
+    /** The core group's kinds agentbox stores (ConfigMap, Secret): {@code /api/v1[/namespaces/{ns}]/{plural}[/{name}]}. */
+    private static final Pattern CORE_RESOURCE = Pattern.compile("^/api/v1(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
     private static final Pattern DATA_PLANE = Pattern.compile(
             "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log)$");
 
@@ -122,6 +124,14 @@ public final class ApiServer implements AutoCloseable {
                 if (!who.mayAccess(m.group(1))) throw new ForbiddenException("token " + who.name() + " may not access namespace " + m.group(1));
                 if (m.group(3).equals("log")) logs.handle(ex, m.group(1), m.group(2), stillAuthorized);
                 else dataPlane.handle(ex, m.group(1), m.group(2), m.group(3), who, stillAuthorized);
+                return;
+            }
+            Matcher core = CORE_RESOURCE.matcher(path);
+            ResourceKind coreKind = core.matches() ? ResourceKinds.byPlural("", "v1", core.group(2)).orElse(null) : null;
+            if (coreKind != null) {
+                kindName = coreKind.kind();
+                objectName = core.group(3);
+                resources.handle(ex, who, coreKind, core.group(1), core.group(3), stillAuthorized);
                 return;
             }
             Matcher r = RESOURCE.matcher(path);
