@@ -15,8 +15,8 @@ import java.util.Optional;
 
 /**
  * The registry of kinds agentbox serves: Agent Sandbox (agents / extensions v1beta1), Pod Snapshot (podsnapshot.gke.io/v1),
- * and core/v1 Event (group "", served under {@code /api/v1}), which agentboxd records about the others and which clients
- * only read (get, list, watch, delete).
+ * and from core/v1: Event (agentboxd records it about the others; clients only read it: get, list, watch, delete) and
+ * the ConfigMap and Secret that pods reference (group "", served under {@code /api/v1}).
  */
 public final class ResourceKinds {
     private static final List<ResourceKind> ALL = List.of(
@@ -28,7 +28,10 @@ public final class ResourceKinds {
             ResourceKind.of(PodSnapshotPolicy.class),
             ResourceKind.of(PodSnapshotManualTrigger.class),
             ResourceKind.of(PodSnapshot.class),
-            ResourceKind.of(Event.class));
+            ResourceKind.of(Event.class),
+            // core/v1, so that upstream's examples that ship them apply; served under /api/v1 (see CoreValidation)
+            ResourceKind.of(io.fabric8.kubernetes.api.model.ConfigMap.class),
+            ResourceKind.of(io.fabric8.kubernetes.api.model.Secret.class));
 
     private ResourceKinds() {
     }

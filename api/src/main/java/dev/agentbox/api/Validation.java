@@ -68,6 +68,8 @@ public final class Validation {
             case SandboxClaim c -> claim(c.getSpec(), errors);
             case SandboxWarmPool p -> warmPool(p.getSpec(), errors);
             case io.fabric8.kubernetes.api.model.Event e -> event(e, errors);
+            case io.fabric8.kubernetes.api.model.ConfigMap cm -> CoreValidation.configMap(cm, errors);
+            case io.fabric8.kubernetes.api.model.Secret sec -> CoreValidation.secret(sec, errors);
             default -> SnapshotValidation.check(object, errors);
         }
         return errors;

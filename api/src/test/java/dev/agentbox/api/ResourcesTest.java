@@ -184,11 +184,11 @@ class ResourcesTest {
         // v1 is served (for Event only): the kind is what is unknown
         assertThatThrownBy(() -> Resources.parseAll("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"))
                 .isInstanceOf(InvalidException.class)
-                .hasMessageContaining("kind: unknown kind Pod in v1")
+                .hasMessageContaining("kind: unknown kind Pod in v1") // v1 is served: ConfigMap and Secret
                 .hasMessageContaining("extensions.agents.x-k8s.io/v1beta1 SandboxWarmPool");
         assertThatThrownBy(() -> Resources.parseAll("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"))
-                .isInstanceOf(InvalidException.class)
-                .hasMessageContaining("apiVersion: unknown apiVersion/kind apps/v1 Deployment");
+                .isInstanceOf(InvalidException.class).hasMessageContaining("apiVersion: unknown apiVersion/kind apps/v1 Deployment")
+                .hasMessageContaining("v1 Secret");
         assertThatThrownBy(() -> Resources.parseAll("apiVersion: agents.x-k8s.io/v1beta1\nkind: Sandboxx\n"))
                 .isInstanceOf(InvalidException.class).hasMessageContaining("kind: unknown kind Sandboxx");
     }

@@ -21,7 +21,9 @@ import dev.agentbox.server.http.ApiServer;
 import dev.agentbox.server.quota.QuotaGuard;
 import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.sandbox.ProbeRunner;
+import dev.agentbox.server.sandbox.PodObjects;
 import dev.agentbox.server.sandbox.SandboxConfigs;
+import dev.agentbox.server.sandbox.SandboxVolumes;
 import dev.agentbox.server.snapshot.SnapshotConfigController;
 import dev.agentbox.server.snapshot.SnapshotService;
 import dev.agentbox.server.snapshot.TriggerController;
@@ -76,6 +78,7 @@ public final class Agentboxd implements AutoCloseable {
     private final WorkQueue poolQueue;
     private final WorkQueue snapshotConfigQueue;
     private final GarbageCollector gc;
+    private final SandboxVolumes volumes;
     private final EventRouter router;
     private final ApiServer api;
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("agentboxd-tick").factory());
@@ -161,8 +164,10 @@ public final class Agentboxd implements AutoCloseable {
         PoolActivity poolActivity = new PoolActivity(clock);
         ClaimController claims = new ClaimController(store, metrics, poolActivity, clock, events);
         this.snapshots = new SnapshotService(store, dir.resolve("snapshots"), clock, settings.quotas().workloadSnapshotsPerSandbox(), events);
+        this.volumes = new SandboxVolumes(dir.resolve("volumes"));
         java.util.concurrent.atomic.AtomicReference<WorkQueue> sandboxQueueRef = new java.util.concurrent.atomic.AtomicReference<>();
-        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images()), clock, snapshots,
+        this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images(),
+                new PodObjects(store), volumes), clock, snapshots,
                 new ProbeRunner(key -> sandboxQueueRef.get().enqueue(key)), events), 32); // virtual threads; a start runs its init containers to completion
         WorkQueue sandboxes = sandboxQueue;
         sandboxQueueRef.set(sandboxes);
@@ -259,6 +264,9 @@ public final class Agentboxd implements AutoCloseable {
                 runtime.destroy(id);
             }
             for (String id : logIds) if (!owned.contains(id)) runtime.deleteLogs(id);
+            // volume directories (claims included) of Sandboxes deleted while agentboxd was away
+            int swept = volumes.sweep(k -> store.list(Sandbox.class, null).stream().anyMatch(s -> SandboxVolumes.key(s).equals(k)));
+            if (swept > 0) log.info("deleted the volume directories of {} sandbox(es) whose Sandbox objects are gone", swept);
         } catch (RuntimeException e) {
             log.warn("stopping orphaned sandboxes: {}", e.toString());
         } finally {

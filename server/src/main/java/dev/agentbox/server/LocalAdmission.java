@@ -46,23 +46,13 @@ public final class LocalAdmission implements Admission {
             case io.fabric8.kubernetes.api.model.Event e -> throw new dev.agentbox.api.ForbiddenException(
                     "events are recorded by agentboxd itself; the API serves them for get, list, watch and delete only");
             case SandboxTemplate t -> {
-                checkPod(t.getSpec().getPodTemplate() == null ? null : t.getSpec().getPodTemplate().getSpec(), errors, warnings);
+                checkPod(t.getSpec().getPodTemplate() == null ? null : t.getSpec().getPodTemplate().getSpec(), claimNames(t.getSpec().getVolumeClaimTemplates()), errors, warnings);
                 if (t.getSpec().getNetworkPolicy() != null) {
                     warnings.add("spec.networkPolicy: agentboxd runs every sandbox without a network; the policy is stored but only enforced by the Kubernetes operator");
                 }
-                if (t.getSpec().getVolumeClaimTemplates() != null && !t.getSpec().getVolumeClaimTemplates().isEmpty()) {
-                    errors.add(new FieldError("spec.volumeClaimTemplates", "persistent volumes are not supported by agentboxd yet; use emptyDir volumes"));
-                }
-                if (t.getSpec().effectiveVolumeClaimTemplatesPolicy() != dev.agentbox.api.extensions.v1beta1.VolumeClaimTemplatesPolicy.DISALLOWED) {
-                    warnings.add("spec.volumeClaimTemplatesPolicy: agentboxd does not support persistent volumes yet; a claim with volumeClaimTemplates "
-                            + "is refused whatever the policy (the Kubernetes operator honours it)");
-                }
             }
             case Sandbox s -> {
-                checkPod(s.getSpec().getPodTemplate() == null ? null : s.getSpec().getPodTemplate().getSpec(), errors, warnings);
-                if (s.getSpec().getVolumeClaimTemplates() != null && !s.getSpec().getVolumeClaimTemplates().isEmpty()) {
-                    errors.add(new FieldError("spec.volumeClaimTemplates", "persistent volumes are not supported by agentboxd yet; use emptyDir volumes"));
-                }
+                checkPod(s.getSpec().getPodTemplate() == null ? null : s.getSpec().getPodTemplate().getSpec(), claimNames(s.getSpec().getVolumeClaimTemplates()), errors, warnings);
                 if (Boolean.TRUE.equals(s.getSpec().getService())) {
                     warnings.add("spec.service: sandboxes have no network on agentboxd; no service is created");
                 }
@@ -73,9 +63,11 @@ public final class LocalAdmission implements Admission {
                     errors.add(new FieldError("spec.sandboxTemplateRef.name", "SandboxTemplate " + template + " not found in namespace " + ns + "; apply the template first"));
                 }
             }
+            // the API server merges a Secret's stringData into data on every write, and never stores stringData
+            case io.fabric8.kubernetes.api.model.Secret sec -> dev.agentbox.api.CoreValidation.mergeStringData(sec);
             case SandboxClaim c -> {
                 if (c.getSpec().getVolumeClaimTemplates() != null && !c.getSpec().getVolumeClaimTemplates().isEmpty()) {
-                    errors.add(new FieldError("spec.volumeClaimTemplates", "persistent volumes are not supported by agentboxd yet; use emptyDir volumes"));
+                    errors.add(new FieldError("spec.volumeClaimTemplates", "a claim's own volumeClaimTemplates are not supported by agentboxd yet (the Kubernetes operator merges them by the template's volumeClaimTemplatesPolicy); put them in the SandboxTemplate's spec.volumeClaimTemplates"));
                 }
                 String pool = c.getSpec().getWarmPoolRef() == null ? null : c.getSpec().getWarmPoolRef().getName();
                 if (pool != null && store.get(SandboxWarmPool.class, ns, pool).isEmpty()) {
@@ -99,9 +91,17 @@ public final class LocalAdmission implements Admission {
         return warnings;
     }
 
-    private void checkPod(PodSpec pod, List<FieldError> errors, List<String> warnings) {
+    /** The volume names of volumeClaimTemplates (Validation has checked that each has one). */
+    private static java.util.Set<String> claimNames(List<dev.agentbox.api.agents.v1beta1.PersistentVolumeClaimTemplate> claims) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        if (claims == null) return out;
+        for (var c : claims) if (c != null && c.getMetadata() != null && c.getMetadata().getName() != null) out.add(c.getMetadata().getName());
+        return out;
+    }
+
+    private void checkPod(PodSpec pod, java.util.Set<String> claims, List<FieldError> errors, List<String> warnings) {
         String path = "spec.podTemplate.spec";
-        PodSpecCheck.Findings f = PodSpecCheck.check(pod, path);
+        PodSpecCheck.Findings f = PodSpecCheck.check(pod, path, claims);
         errors.addAll(f.errors());
         warnings.addAll(f.warnings());
         if (pod == null || pod.getContainers() == null) return;

@@ -222,7 +222,12 @@ final class ApiFuzzInputs {
         if (r < 3) group = pick("evil.example", "v1", "AGENTS.X-K8S.IO", "agents.x-k8s.io.", "", "%2e%2e");
         else if (r < 6) version = pick("v1", "v2", "v1beta2", "V1BETA1", "v1beta1 ", "");
         else if (r < 8) plural = pick(plural.toUpperCase(Locale.ROOT), plural.substring(0, plural.length() - 1), plural + "s", "pods", "secrets");
-        return "/apis/" + group + "/" + version + (ns == null ? "" : "/namespaces/" + seg(ns)) + "/" + plural;
+        return prefix(group, version) + (ns == null ? "" : "/namespaces/" + seg(ns)) + "/" + plural;
+    }
+
+    /** Where a group's kinds are served: /api/v1 for the core group (ConfigMap, Secret), /apis/{group}/{version} for the others. */
+    static String prefix(String group, String version) {
+        return group.isEmpty() && version.equals("v1") ? "/api/v1" : "/apis/" + group + "/" + version;
     }
 
     private void resourceCollection(Builder b) {
@@ -322,7 +327,7 @@ final class ApiFuzzInputs {
     }
 
     static final java.util.regex.Pattern RESOURCE = java.util.regex.Pattern.compile(
-            "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
+            "^/(?:apis/([^/]+)/([^/]+)|api/v1)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
 
     /** Does the object name the server will see in this target (decoded, as it routes) name a guarded object? */
     private boolean namesGuarded(String target) {
@@ -689,7 +694,8 @@ final class ApiFuzzInputs {
         }
         if (r < 37) { // a valid manifest plus one unknown field: refused naming the field
             ObjectNode m = manifest(k, validName(k, urlName), false);
-            ((ObjectNode) m.path(pick("metadata", "spec", "metadata"))).put(pick("fuzzUnknown", "nam", "Spec", "status "), 1);
+            // ConfigMap and Secret have no spec (their data takes any key): the unknown field goes into metadata
+            ((ObjectNode) m.path(m.has("spec") ? pick("metadata", "spec", "metadata") : "metadata")).put(pick("fuzzUnknown", "nam", "Spec", "status "), 1);
             if (rnd.nextBoolean()) m.put("fuzzUnknownTopLevel", true);
             return utf8(asText(m));
         }
@@ -776,6 +782,14 @@ final class ApiFuzzInputs {
                 .put("kind", "SandboxClaim").put("name", "c").put("uid", "00000000-0000-0000-0000-000000000001").put("controller", true);
         if (rnd.nextInt(8) == 0) meta.putArray("finalizers").add("fuzz.example/never");
         ObjectNode spec = m.putObject("spec");
+        if (k.group().isEmpty()) { // ConfigMap, Secret: data instead of a spec (a bad base64 value, a bad key, now and then)
+            m.remove("spec");
+            ObjectNode data = m.putObject("data");
+            boolean secret = k.kind().equals("Secret");
+            data.put(!clean && rnd.nextInt(6) == 0 ? pick("../x", ".", "a/b") : "key", secret ? (!clean && rnd.nextInt(4) == 0 ? "not base64!" : "dmFsdWU=") : "value");
+            if (forgedStatus) m.putObject("status").put("phase", "fuzz-forged");
+            return m;
+        }
         switch (k.kind()) {
             case "Sandbox" -> {
                 String image = "fuzz/missing:1";

@@ -81,7 +81,7 @@ class ApiFuzzTest {
     static final Pattern EXCEPTION_THEN_AT = Pattern.compile("(?:Exception|Error)(?::[^\\n]*)?(?:\\n|\\\\n)\\s*at ");
     static final Pattern CLASS_NAME_LEAK = Pattern.compile("\\b(?:java|javax|jdk|sun|com\\.fasterxml|org\\.yaml|org\\.sqlite|dev\\.agentbox)\\.[\\w.$]*(?:Exception|Error)\\b");
     static final Pattern NAMESPACE_FIELD = Pattern.compile("\"namespace\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
-    static final Pattern TEAM_A_PATH = Pattern.compile("^/apis/[^/]+/[^/]+/namespaces/team-a/([^/]+)(?:/[^/]+)?/?$");
+    static final Pattern TEAM_A_PATH = Pattern.compile("^/(?:apis/[^/]+/[^/]+|api/v1)/namespaces/team-a/([^/]+)(?:/[^/]+)?/?$");
     /** Discovery and OpenAPI: any valid token may read them, as kube-apiserver lets authenticated users. */
     static final Pattern DISCOVERY = Pattern.compile("^/(?:version|api|api/v1|apis(?:/[^/]+){0,2}|openapi/v2|openapi/v3(?:/.*)?)/?$");
     static final Pattern TEAM_A_EVENTS = Pattern.compile("^/api/v1/namespaces/team-a/events(?:/[^/]+)?/?$");
@@ -271,8 +271,7 @@ class ApiFuzzTest {
     }
 
     static String listPath(ResourceKind k, String ns) {
-        String base = k.group().isEmpty() ? "/api/" + k.version() : "/apis/" + k.group() + "/" + k.version();
-        return base + (ns == null ? "" : "/namespaces/" + ns) + "/" + k.plural();
+        return ApiFuzzInputs.prefix(k.group(), k.version()) + (ns == null ? "" : "/namespaces/" + ns) + "/" + k.plural();
     }
 
     List<JsonNode> items(String path) {
@@ -493,7 +492,7 @@ class ApiFuzzTest {
                 if (TEAM_A_DATA_PLANE.matcher(path).matches()) yield true;
                 if (TEAM_A_EVENTS.matcher(path).matches() && Set.of("GET", "DELETE").contains(r.method())) yield true;
                 Matcher m = TEAM_A_PATH.matcher(path);
-                yield m.matches() && ResourceKinds.all().stream().anyMatch(k -> !ApiFuzzInputs.clusterScoped(k) && k.plural().equals(m.group(1)));
+                yield m.matches() && ResourceKinds.all().stream().anyMatch(k -> !ApiFuzzInputs.clusterScoped(k) && k.plural().equals(m.group(1)) && !k.plural().equals("events")); // events: read and delete only (above)
             }
         };
     }

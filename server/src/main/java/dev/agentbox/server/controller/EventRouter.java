@@ -90,12 +90,22 @@ public final class EventRouter implements AutoCloseable {
                             .forEach(p -> snapshotConfigs.enqueue(ObjectKey.of(p)));
                 }
                 case PodSnapshotPolicy p -> snapshotConfigs.enqueue(ObjectKey.of(p));
+                // a sandbox waiting for a ConfigMap or Secret (CreateContainerConfigError) starts once it exists
+                case io.fabric8.kubernetes.api.model.ConfigMap cm -> waitingForConfig(ns);
+                case io.fabric8.kubernetes.api.model.Secret sec -> waitingForConfig(ns);
                 default -> { }
             }
             // an Event owns nothing (and the event TTL deletes many): no dependents to look for
             if (event.type() == StoreEvent.Type.DELETED && !(o instanceof io.fabric8.kubernetes.api.model.Event)) gc.ownerDeleted(o);
         } catch (RuntimeException e) {
             log.warn("routing {} {}: {}", event.type(), event.kind(), e.toString());
+        }
+    }
+
+    private void waitingForConfig(String ns) {
+        for (Sandbox s : store.list(Sandbox.class, ns)) {
+            var ready = dev.agentbox.api.Conditions.get(s.getStatus(), dev.agentbox.api.Conditions.READY).orElse(null);
+            if (ready != null && dev.agentbox.server.sandbox.ConfigMissingException.REASON.equals(ready.getReason())) sandboxes.enqueue(ObjectKey.of(s));
         }
     }
 

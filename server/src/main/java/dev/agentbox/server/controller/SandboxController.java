@@ -13,6 +13,7 @@ import dev.agentbox.runtime.SandboxConfig;
 import dev.agentbox.runtime.SandboxRuntime;
 import dev.agentbox.api.EventReasons;
 import dev.agentbox.server.EventRecorder;
+import dev.agentbox.server.sandbox.ConfigMissingException;
 import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.sandbox.ProbeRunner;
 import dev.agentbox.server.sandbox.Probes;
@@ -117,6 +118,7 @@ public final class SandboxController implements Controller {
             initFailures.remove(key);
             // the main process's output goes with its Sandbox, as a pod's log does (others' logs: agentboxd's sweep)
             if (stoppedId != null) runtime.deleteLogs(stoppedId);
+            configs.deleteVolumes(key.namespace(), key.name()); // its claims' directories go with their owner, as a claim with its pod
             return Result.DONE;
         }
         Sandbox sandbox = found.get();
@@ -176,7 +178,15 @@ public final class SandboxController implements Controller {
             }
         }
         if (running == null) {
-            SandboxConfig config = configs.forSandbox(sandbox, id);
+            SandboxConfig config;
+            try {
+                config = configs.forSandbox(sandbox, id);
+            } catch (ConfigMissingException e) {
+                // as the kubelet's CreateContainerConfigError: not started; a write of a ConfigMap or Secret in the namespace
+                // reconciles it again (EventRouter), and the 30 s retry covers a missed event
+                setReady(sandbox, false, ConfigMissingException.REASON, e.getMessage());
+                return Result.requeueAfter(Duration.ofSeconds(30));
+            }
             // A sandbox started by an earlier agentboxd (or by this one, before a restart) keeps running: attach to it.
             try {
                 running = runtime.attach(config);
@@ -206,7 +216,14 @@ public final class SandboxController implements Controller {
         if (running == null) {
             Instant retry = initBackoff.get(key);
             if (retry != null && now.isBefore(retry)) return Result.requeueAfter(Duration.between(now, retry));
-            SandboxConfig config = configs.forSandbox(sandbox, id);
+            SandboxConfig config;
+            try {
+                config = configs.forSandbox(sandbox, id);
+                configs.prepareVolumes(sandbox);
+            } catch (ConfigMissingException e) {
+                setReady(sandbox, false, ConfigMissingException.REASON, e.getMessage());
+                return Result.requeueAfter(Duration.ofSeconds(30));
+            }
             setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, config.initContainers().isEmpty() ? "starting the gVisor sandbox"
                     : "starting the gVisor sandbox and running its init containers " + config.initContainers().stream()
                     .map(SandboxConfig.InitContainer::name).toList() + " (their output: `agentbox logs " + key.name() + " -c NAME`)");

@@ -60,7 +60,7 @@ public final class ApiServer implements AutoCloseable {
     }
     private static final Pattern RESOURCE = Pattern.compile(
             "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
-    /** The core group (only Event is served there): {@code /api/v1[/namespaces/{ns}]/{plural}[/{name}]}. */
+    /** The core group's kinds (Event, ConfigMap, Secret): {@code /api/v1[/namespaces/{ns}]/{plural}[/{name}]}. */
     private static final Pattern CORE_RESOURCE = Pattern.compile("^/api/v1(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
     private static final Pattern DATA_PLANE = Pattern.compile(
             "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log)$");
@@ -151,6 +151,14 @@ public final class ApiServer implements AutoCloseable {
                 else dataPlane.handle(ex, m.group(1), m.group(2), m.group(3), who, stillAuthorized);
                 return;
             }
+            Matcher core = CORE_RESOURCE.matcher(path);
+            ResourceKind coreKind = core.matches() ? ResourceKinds.byPlural("", "v1", core.group(2)).orElse(null) : null;
+            if (coreKind != null) {
+                kindName = coreKind.kind();
+                objectName = core.group(3);
+                resources.handle(ex, who, coreKind, core.group(1), core.group(3), stillAuthorized);
+                return;
+            }
             Matcher r = RESOURCE.matcher(path);
             if (r.matches()) {
                 ResourceKind kind = ResourceKinds.byPlural(r.group(1), r.group(2), r.group(4))
@@ -159,14 +167,6 @@ public final class ApiServer implements AutoCloseable {
                 kindName = kind.kind();
                 objectName = r.group(5);
                 resources.handle(ex, who, kind, r.group(3), r.group(5), stillAuthorized);
-                return;
-            }
-            Matcher c = CORE_RESOURCE.matcher(path);
-            ResourceKind core = c.matches() ? ResourceKinds.byPlural("", "v1", c.group(2)).orElse(null) : null;
-            if (core != null) {
-                kindName = core.kind();
-                objectName = c.group(3);
-                resources.handle(ex, who, core, c.group(1), c.group(3), stillAuthorized);
                 return;
             }
             if (path.equals("/api/v1/tokens")) {

@@ -74,6 +74,11 @@ public final class PodSpecCheck {
     private PodSpecCheck() {}
 
     public static Findings check(PodSpec spec, String path) {
+        return check(spec, path, Set.of());
+    }
+
+    /** @param claims the names of the owner's volumeClaimTemplates, which containers may mount as volumes */
+    public static Findings check(PodSpec spec, String path, Set<String> claims) {
         List<FieldError> errors = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         if (spec == null) {
@@ -93,6 +98,13 @@ public final class PodSpecCheck {
         }
         checkPodSecurity(spec.getSecurityContext(), path + ".securityContext", errors, warnings);
         Map<String, Volume> volumes = checkVolumes(spec.getVolumes(), path + ".volumes", errors);
+        for (String claim : claims) {
+            if (volumes.containsKey(claim)) {
+                errors.add(new FieldError(path + ".volumes", "volume " + claim + " is also a volumeClaimTemplate's name; rename one of them"));
+            } else {
+                volumes.put(claim, new io.fabric8.kubernetes.api.model.VolumeBuilder().withName(claim).build()); // a claim: no source here
+            }
+        }
         List<Container> containers = spec.getContainers() == null ? List.of() : spec.getContainers();
         Set<String> names = new java.util.HashSet<>();
         for (int i = 0; i < containers.size(); i++) {
@@ -130,7 +142,7 @@ public final class PodSpecCheck {
         if (sc == null) return;
         if (!empty2(sc.getSysctls())) errors.add(new FieldError(path + ".sysctls", "not supported by agentboxd; remove it"));
         if (sc.getWindowsOptions() != null) errors.add(new FieldError(path + ".windowsOptions", "not supported: sandboxes are Linux"));
-        if (sc.getFsGroup() != null) warnings.add(path + ".fsGroup: ignored (volumes are in-memory and owned by the sandbox user)");
+        if (sc.getFsGroup() != null) warnings.add(path + ".fsGroup: ignored (configMap/secret files are owned by root as without fsGroup; claim directories are writable by every uid)");
         if (!empty2(sc.getSupplementalGroups())) warnings.add(path + ".supplementalGroups: ignored on agentboxd");
         if (sc.getSeccompProfile() != null || sc.getSeLinuxOptions() != null || sc.getAppArmorProfile() != null) {
             warnings.add(path + ": seccompProfile/seLinuxOptions/appArmorProfile are ignored; gVisor's own syscall filtering applies");
@@ -146,19 +158,152 @@ public final class PodSpecCheck {
     }
 
     private static Map<String, Volume> checkVolumes(List<Volume> volumes, String path, List<FieldError> errors) {
-        if (volumes == null) return Map.of();
+        Map<String, Volume> out = new java.util.LinkedHashMap<>();
+        if (volumes == null) return out;
         for (int i = 0; i < volumes.size(); i++) {
             Volume v = volumes.get(i);
-            if (v.getEmptyDir() == null) {
-                errors.add(new FieldError(path + "[" + i + "]", "volume " + v.getName()
-                        + ": only emptyDir volumes are supported by agentboxd (hostPath, secrets, configMaps and claims cannot be mounted into a local sandbox)"));
-            } else if (v.getEmptyDir().getMedium() != null && !Set.of("", "Memory").contains(v.getEmptyDir().getMedium())) {
-                errors.add(new FieldError(path + "[" + i + "].emptyDir.medium", "must be \"\" (the sandbox's ephemeral storage) or Memory, got " + v.getEmptyDir().getMedium()));
+            String p = path + "[" + i + "]";
+            if (v.getEmptyDir() != null) {
+                if (v.getEmptyDir().getMedium() != null && !Set.of("", "Memory").contains(v.getEmptyDir().getMedium())) {
+                    errors.add(new FieldError(p + ".emptyDir.medium", "must be \"\" (the sandbox's ephemeral storage) or Memory, got " + v.getEmptyDir().getMedium()));
+                }
+            } else if (v.getConfigMap() != null) {
+                required(p + ".configMap.name", v.getConfigMap().getName(), errors);
+                mode(p + ".configMap.defaultMode", v.getConfigMap().getDefaultMode(), errors);
+                items(p + ".configMap.items", v.getConfigMap().getItems(), errors);
+            } else if (v.getSecret() != null) {
+                required(p + ".secret.secretName", v.getSecret().getSecretName(), errors);
+                mode(p + ".secret.defaultMode", v.getSecret().getDefaultMode(), errors);
+                items(p + ".secret.items", v.getSecret().getItems(), errors);
+            } else if (v.getDownwardAPI() != null) {
+                mode(p + ".downwardAPI.defaultMode", v.getDownwardAPI().getDefaultMode(), errors);
+                downwardItems(p + ".downwardAPI.items", v.getDownwardAPI().getItems(), errors);
+            } else if (v.getProjected() != null) {
+                mode(p + ".projected.defaultMode", v.getProjected().getDefaultMode(), errors);
+                var sources = v.getProjected().getSources() == null ? List.<io.fabric8.kubernetes.api.model.VolumeProjection>of() : v.getProjected().getSources();
+                for (int j = 0; j < sources.size(); j++) {
+                    var src = sources.get(j);
+                    String sp = p + ".projected.sources[" + j + "]";
+                    if (src.getConfigMap() != null) {
+                        required(sp + ".configMap.name", src.getConfigMap().getName(), errors);
+                        items(sp + ".configMap.items", src.getConfigMap().getItems(), errors);
+                    } else if (src.getSecret() != null) {
+                        required(sp + ".secret.name", src.getSecret().getName(), errors);
+                        items(sp + ".secret.items", src.getSecret().getItems(), errors);
+                    } else if (src.getDownwardAPI() != null) {
+                        downwardItems(sp + ".downwardAPI.items", src.getDownwardAPI().getItems(), errors);
+                    } else {
+                        errors.add(new FieldError(sp, "only configMap, secret and downwardAPI sources are supported by agentboxd "
+                                + "(serviceAccountToken and clusterTrustBundle need a Kubernetes API server); remove this source"));
+                    }
+                }
+            } else if (v.getPersistentVolumeClaim() != null) {
+                errors.add(new FieldError(p + ".persistentVolumeClaim", "volume " + v.getName() + ": agentboxd has no PersistentVolumeClaims to bind; "
+                        + "declare the volume in the Sandbox's spec.volumeClaimTemplates (a per-sandbox directory kept across suspend and restart)"));
+                continue;
+            } else {
+                errors.add(new FieldError(p, "volume " + v.getName() + ": agentboxd supports emptyDir, configMap, secret, downwardAPI and projected "
+                        + "volumes and volumeClaimTemplates; hostPath and other sources cannot be mounted into a local sandbox"));
+                continue;
+            }
+            if (v.getName() != null) out.put(v.getName(), v);
+        }
+        return out;
+    }
+
+    private static void required(String field, String value, List<FieldError> errors) {
+        if (value == null || value.isBlank()) errors.add(new FieldError(field, "required: the name of the object in the sandbox's namespace"));
+    }
+
+    /** A file mode: 0 to 0777 (YAML: 0644 or decimal 420), as the API server allows. */
+    private static void mode(String field, Integer mode, List<FieldError> errors) {
+        if (mode != null && (mode < 0 || mode > 0777)) {
+            errors.add(new FieldError(field, "must be between 0 and 0777 (octal; 511 decimal), got " + mode));
+        }
+    }
+
+    /** A file's path inside its volume: relative, without '..', not starting with '..'. */
+    private static void filePath(String field, String path, List<FieldError> errors) {
+        if (path == null || path.isEmpty() || path.startsWith("/") || path.startsWith("..") || List.of(path.split("/")).contains("..")
+                || path.contains("\0") || path.length() > 4096) {
+            errors.add(new FieldError(field, "must be a relative path inside the volume, without '..' (e.g. conf/app.properties)"));
+        }
+    }
+
+    private static void items(String path, List<io.fabric8.kubernetes.api.model.KeyToPath> items, List<FieldError> errors) {
+        if (items == null) return;
+        for (int i = 0; i < items.size(); i++) {
+            var item = items.get(i);
+            if (item.getKey() == null || item.getKey().isEmpty()) errors.add(new FieldError(path + "[" + i + "].key", "required: the key to write"));
+            filePath(path + "[" + i + "].path", item.getPath(), errors);
+            mode(path + "[" + i + "].mode", item.getMode(), errors);
+        }
+    }
+
+    private static void downwardItems(String path, List<io.fabric8.kubernetes.api.model.DownwardAPIVolumeFile> items, List<FieldError> errors) {
+        if (items == null) return;
+        for (int i = 0; i < items.size(); i++) {
+            var item = items.get(i);
+            String p = path + "[" + i + "]";
+            filePath(p + ".path", item.getPath(), errors);
+            mode(p + ".mode", item.getMode(), errors);
+            if ((item.getFieldRef() == null) == (item.getResourceFieldRef() == null)) {
+                errors.add(new FieldError(p, "set exactly one of fieldRef and resourceFieldRef"));
+            } else if (item.getFieldRef() != null && !DownwardApi.knownField(item.getFieldRef().getFieldPath(), true)) {
+                errors.add(new FieldError(p + ".fieldRef.fieldPath", "unsupported field " + item.getFieldRef().getFieldPath() + "; use one of "
+                        + new java.util.TreeSet<>(DownwardApi.VOLUME_FIELDS) + " or metadata.labels['KEY'] / metadata.annotations['KEY']"));
+            } else if (item.getResourceFieldRef() != null) {
+                resourceField(p + ".resourceFieldRef.resource", item.getResourceFieldRef().getResource(), errors);
             }
         }
-        Map<String, Volume> out = new java.util.LinkedHashMap<>();
-        for (Volume v : volumes) if (v.getEmptyDir() != null && v.getName() != null) out.put(v.getName(), v);
-        return out;
+    }
+
+    private static void resourceField(String field, String resource, List<FieldError> errors) {
+        if (!DownwardApi.RESOURCES.contains(resource)) {
+            errors.add(new FieldError(field, "unsupported resource " + resource + "; use one of " + new java.util.TreeSet<>(DownwardApi.RESOURCES)));
+        }
+    }
+
+    private static void checkEnv(Container c, String path, List<FieldError> errors) {
+        List<io.fabric8.kubernetes.api.model.EnvFromSource> from = c.getEnvFrom() == null ? List.of() : c.getEnvFrom();
+        for (int i = 0; i < from.size(); i++) {
+            var f = from.get(i);
+            String p = path + ".envFrom[" + i + "]";
+            if ((f.getConfigMapRef() == null) == (f.getSecretRef() == null)) {
+                errors.add(new FieldError(p, "set exactly one of configMapRef and secretRef"));
+            } else if (f.getConfigMapRef() != null) {
+                required(p + ".configMapRef.name", f.getConfigMapRef().getName(), errors);
+            } else {
+                required(p + ".secretRef.name", f.getSecretRef().getName(), errors);
+            }
+        }
+        List<EnvVar> env = c.getEnv() == null ? List.of() : c.getEnv();
+        for (int i = 0; i < env.size(); i++) {
+            var src = env.get(i).getValueFrom();
+            if (src == null) continue;
+            String p = path + ".env[" + i + "].valueFrom";
+            if (env.get(i).getValue() != null && !env.get(i).getValue().isEmpty()) {
+                errors.add(new FieldError(p, "may not be set together with value; keep one"));
+            }
+            int sources = (src.getConfigMapKeyRef() != null ? 1 : 0) + (src.getSecretKeyRef() != null ? 1 : 0)
+                    + (src.getFieldRef() != null ? 1 : 0) + (src.getResourceFieldRef() != null ? 1 : 0);
+            if (sources != 1 || src.getFileKeyRef() != null) {
+                errors.add(new FieldError(p, "set exactly one of configMapKeyRef, secretKeyRef, fieldRef and resourceFieldRef"));
+            } else if (src.getConfigMapKeyRef() != null) {
+                required(p + ".configMapKeyRef.name", src.getConfigMapKeyRef().getName(), errors);
+                if (src.getConfigMapKeyRef().getKey() == null || src.getConfigMapKeyRef().getKey().isEmpty()) errors.add(new FieldError(p + ".configMapKeyRef.key", "required"));
+            } else if (src.getSecretKeyRef() != null) {
+                required(p + ".secretKeyRef.name", src.getSecretKeyRef().getName(), errors);
+                if (src.getSecretKeyRef().getKey() == null || src.getSecretKeyRef().getKey().isEmpty()) errors.add(new FieldError(p + ".secretKeyRef.key", "required"));
+            } else if (src.getFieldRef() != null) {
+                if (!DownwardApi.knownField(src.getFieldRef().getFieldPath(), false)) {
+                    errors.add(new FieldError(p + ".fieldRef.fieldPath", "unsupported field " + src.getFieldRef().getFieldPath() + "; use one of "
+                            + new java.util.TreeSet<>(DownwardApi.ENV_FIELDS) + " or metadata.labels['KEY'] / metadata.annotations['KEY']"));
+                }
+            } else {
+                resourceField(p + ".resourceFieldRef.resource", src.getResourceFieldRef().getResource(), errors);
+            }
+        }
     }
 
     private static void checkContainer(Container c, String path, Map<String, Volume> volumes, List<FieldError> errors, List<String> warnings) {
@@ -176,13 +321,7 @@ public final class PodSpecCheck {
                 }
             }
         }
-        if (!empty2(c.getEnvFrom())) errors.add(new FieldError(path + ".envFrom", "not supported by agentboxd (no ConfigMaps or Secrets on one host); list env values instead"));
-        List<EnvVar> env = c.getEnv() == null ? List.of() : c.getEnv();
-        for (int i = 0; i < env.size(); i++) {
-            if (env.get(i).getValueFrom() != null) {
-                errors.add(new FieldError(path + ".env[" + i + "].valueFrom", "not supported by agentboxd; give a literal value"));
-            }
-        }
+        checkEnv(c, path, errors);
         List<ContainerPort> ports = c.getPorts() == null ? List.of() : c.getPorts();
         for (int i = 0; i < ports.size(); i++) {
             if (ports.get(i).getHostPort() != null) errors.add(new FieldError(path + ".ports[" + i + "].hostPort", "not supported: sandboxes have no network"));

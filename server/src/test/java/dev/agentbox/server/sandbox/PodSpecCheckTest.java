@@ -203,4 +203,69 @@ class PodSpecCheckTest {
         assertThat(SandboxConfigs.mainCommand(neither, image)).containsExactly("/entry", "-x", "serve", "--port=80");
         assertThat(SandboxConfigs.mainCommand(neither, dev.agentbox.runtime.ImageStore.ImageConfig.BUILTIN_CONFIG)).isEmpty();
     }
+
+    @Test
+    void envSourcesAndFileVolumesAreCheckedWithTheirFieldPaths() {
+        PodSpecCheck.Findings f = PodSpecCheck.check(pod("""
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                  envFrom:
+                  - {prefix: X_}
+                  env:
+                  - {name: A, valueFrom: {fieldRef: {fieldPath: spec.containers}}}
+                  - {name: B, valueFrom: {secretKeyRef: {name: s}}}
+                  - {name: C, value: literal, valueFrom: {configMapKeyRef: {name: c, key: k}}}
+                  - {name: D, valueFrom: {resourceFieldRef: {resource: limits.gpu}}}
+                  volumeMounts:
+                  - {name: ws, mountPath: /workspace}
+                  - {name: cfg, mountPath: /etc/app.conf, subPath: app.conf}
+                volumes:
+                - name: cfg
+                  configMap:
+                    name: app
+                    defaultMode: 4095
+                    items: [{key: a, path: /abs}, {key: b, path: x/../../y}]
+                - name: sa
+                  projected:
+                    sources: [{serviceAccountToken: {path: token}}]
+                - name: claim
+                  persistentVolumeClaim: {claimName: data}
+                """), "spec", java.util.Set.of("ws"));
+        assertThat(f.errors()).extracting(FieldError::field).containsExactlyInAnyOrder(
+                "spec.containers[0].envFrom[0]",
+                "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath",
+                "spec.containers[0].env[1].valueFrom.secretKeyRef.key",
+                "spec.containers[0].env[2].valueFrom",
+                "spec.containers[0].env[3].valueFrom.resourceFieldRef.resource",
+                "spec.volumes[0].configMap.defaultMode",
+                "spec.volumes[0].configMap.items[0].path",
+                "spec.volumes[0].configMap.items[1].path",
+                "spec.volumes[1].projected.sources[0]",
+                "spec.volumes[2].persistentVolumeClaim");
+    }
+
+    @Test
+    void fileVolumesAndClaimsBecomeHostVolumesUnderTheStateDirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        Sandbox s = sandbox("""
+                containers:
+                - name: main
+                  image: agentbox/builtin
+                  volumeMounts: [{name: cfg, mountPath: /etc/cfg}, {name: ws, mountPath: /workspace}]
+                volumes:
+                - {name: cfg, configMap: {name: app}}
+                """);
+        var claim = new dev.agentbox.api.agents.v1beta1.PersistentVolumeClaimTemplate();
+        claim.setMetadata(new dev.agentbox.api.agents.v1beta1.EmbeddedObjectMetadata());
+        claim.getMetadata().setName("ws");
+        s.getSpec().setVolumeClaimTemplates(List.of(claim));
+        SandboxVolumes dirs = new SandboxVolumes(tmp);
+        SandboxConfig c = new SandboxConfigs(dev.agentbox.server.config.DaemonSettings.DEFAULTS.sandboxDefaults(), null, null, dirs).forSandbox(s, "ab-1");
+        assertThat(c.volumes()).containsExactly(
+                new SandboxConfig.Volume("cfg", SandboxConfig.Volume.Medium.HOST_FILES, 0, tmp.resolve("default/s1.0b7c/files/cfg")),
+                new SandboxConfig.Volume("ws", SandboxConfig.Volume.Medium.HOST_DIR, 0, tmp.resolve("default/s1.0b7c/claims/ws")));
+        // no store: a reference cannot be resolved, and says so rather than starting without it
+        assertThatThrownBy(() -> new SandboxConfigs(dev.agentbox.server.config.DaemonSettings.DEFAULTS.sandboxDefaults(), null, null, dirs).prepareVolumes(s))
+                .isInstanceOf(ConfigMissingException.class);
+    }
 }
