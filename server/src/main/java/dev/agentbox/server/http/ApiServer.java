@@ -56,7 +56,7 @@ public final class ApiServer implements AutoCloseable {
         }
     }
     private static final Pattern RESOURCE = Pattern.compile(
-            "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
+            "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+)(?:/([^/]+))?)?/?$");
     private static final Pattern DATA_PLANE = Pattern.compile(
             "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log)$");
 
@@ -131,7 +131,7 @@ public final class ApiServer implements AutoCloseable {
                                 + "; served kinds: " + ResourceKinds.all().stream().map(k -> k.apiVersion() + "/" + k.plural()).toList()));
                 kindName = kind.kind();
                 objectName = r.group(5);
-                resources.handle(ex, who, kind, r.group(3), r.group(5), stillAuthorized);
+                resources.handle(ex, who, kind, r.group(3), r.group(5), r.group(6), stillAuthorized);
                 return;
             }
             if (path.equals("/api/v1/tokens")) {
