@@ -256,6 +256,10 @@ final class ApiFuzzInputs {
         } else {
             b.method = otherMethod();
             b.target = base + maybeJunkQuery();
+            if (b.method.equals("DELETE") && guarded(b, ns, kind)) {
+                // a deletecollection where objects made before the fuzzing live: a selector no such object matches
+                b.target = base + "?labelSelector=" + (rnd.nextBoolean() ? "fuzz-only%3Dnever" : "fuzz-only") + (rnd.nextBoolean() ? "&dryRun=All" : "");
+            }
             boolean g = guarded(b, ns, kind) || !Set.of("HEAD", "OPTIONS", "TRACE", "GET").contains(b.method);
             b.body = rnd.nextBoolean() ? body(kind, g, null) : null;
         }

@@ -81,11 +81,11 @@ class ApiFuzzTest {
     static final Pattern EXCEPTION_THEN_AT = Pattern.compile("(?:Exception|Error)(?::[^\\n]*)?(?:\\n|\\\\n)\\s*at ");
     static final Pattern CLASS_NAME_LEAK = Pattern.compile("\\b(?:java|javax|jdk|sun|com\\.fasterxml|org\\.yaml|org\\.sqlite|dev\\.agentbox)\\.[\\w.$]*(?:Exception|Error)\\b");
     static final Pattern NAMESPACE_FIELD = Pattern.compile("\"namespace\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
-    static final Pattern TEAM_A_PATH = Pattern.compile("^/(?:apis/[^/]+/[^/]+|api/v1)/namespaces/team-a/([^/]+)(?:/[^/]+)?/?$");
+    static final Pattern TEAM_A_PATH = Pattern.compile("^/(?:apis/[^/]+/[^/]+|api/v1)/namespaces/team-a/([^/]+)(?:/[^/]+(?:/status|/scale)?)?/?$");
     /** Discovery and OpenAPI: any valid token may read them, as kube-apiserver lets authenticated users. */
     static final Pattern DISCOVERY = Pattern.compile("^/(?:version|api|api/v1|apis(?:/[^/]+){0,2}|openapi/v2|openapi/v3(?:/.*)?)/?$");
     static final Pattern TEAM_A_EVENTS = Pattern.compile("^/api/v1/namespaces/team-a/events(?:/[^/]+)?/?$");
-    static final Pattern TEAM_A_DATA_PLANE = Pattern.compile("^/api/v1/namespaces/team-a/sandboxes/[^/]+/(?:exec|files|files/list|files/stat|files/mkdir)$");
+    static final Pattern TEAM_A_DATA_PLANE = Pattern.compile("^/api/v1/namespaces/team-a/sandboxes/[^/]+/(?:exec|files|files/list|files/stat|files/mkdir|log)$");
 
     static final String SANDBOX_FIXTURES = "mkdir -p /tmp/fuzz && echo x > /tmp/fuzz/f1 && ln -s /.agentbox /tmp/fuzz-agent-link "
             + "&& ln -s /proc /tmp/fuzz-proc-link && ln -s / /tmp/fuzz-root-link && ln -s /dev /tmp/fuzz-dev-link && mkfifo /tmp/fuzz-fifo && echo done";

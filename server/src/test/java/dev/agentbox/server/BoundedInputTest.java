@@ -195,19 +195,30 @@ class BoundedInputTest {
     // ---- verbs
 
     @Test
-    void patchAnswers405WithAllowHeader() throws Exception {
+    void patchWithoutAPatchMediaTypeGets415AndChangesNothing() throws Exception {
         HttpResponse<String> r = send("PATCH", templates() + "/python", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", daemon.token);
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(405);
-        assertThat(r.headers().firstValue("Allow")).hasValue("GET, PUT, DELETE");
-        assertThat(r.body()).contains("PATCH is not supported yet").contains("PUT").contains("agentbox apply").contains("\"reason\":\"MethodNotAllowed\"");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(415);
+        assertThat(r.body()).contains("application/merge-patch+json").contains("\"reason\":\"UnsupportedMediaType\"");
         assertThat(daemon.get(NS, "sandboxtemplates", "python").path("metadata").path("labels").has("a")).isFalse();
+    }
+
+    @Test
+    void oversizedPatchBodyGets413() {
+        String patch = "{\"metadata\":{\"annotations\":{\"a\":\"" + "x".repeat(4 << 20) + "\"}}}";
+        long t0 = System.nanoTime();
+        Daemon.Response r = Requests.mergePatch(daemon, templates() + "/python", patch);
+        assertStatus(r, 413, "3145728 bytes");
+        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
+        assertThat(daemon.get(NS, "sandboxtemplates", "python").path("metadata").path("annotations").has("a")).isFalse();
+        assertStillServing();
     }
 
     @Test
     void everyRouteAnswersUnsupportedMethodsWith405() throws Exception {
         Map<String, String> allowed = new LinkedHashMap<>();
-        allowed.put(templates(), "GET, POST");
-        allowed.put(templates() + "/python", "GET, PUT, DELETE");
+        allowed.put(templates(), "GET, POST, DELETE");
+        allowed.put(templates() + "/python", "GET, PUT, PATCH, DELETE");
+        allowed.put(templates() + "/python/status", "GET");
         allowed.put("/api/v1/tokens", "GET, POST, DELETE");
         allowed.put("/api/v1/images", "GET, POST");
         allowed.put(dataPlane("exec"), "POST");

@@ -55,6 +55,8 @@ public final class UnknownFields {
             return;
         }
         if (isLeaf(type)) return;
+        // managedFields' fieldsV1 is free-form ({"f:spec":{"f:replicas":{}}}): FieldsV1 keeps it all in additionalProperties
+        if (type.getRawClass() == io.fabric8.kubernetes.api.model.FieldsV1.class) return;
         if (!node.isObject()) {
             // a string, number or boolean where an object is declared: unless the class says it takes one (@JsonCreator,
             // as IntOrString), Jackson would build the object from it through any one-argument constructor

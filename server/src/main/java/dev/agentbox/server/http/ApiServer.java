@@ -59,7 +59,7 @@ public final class ApiServer implements AutoCloseable {
         }
     }
     private static final Pattern RESOURCE = Pattern.compile(
-            "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
+            "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+)(?:/([^/]+))?)?/?$");
     /** The core group's kinds (Event, ConfigMap, Secret): {@code /api/v1[/namespaces/{ns}]/{plural}[/{name}]}. */
     private static final Pattern CORE_RESOURCE = Pattern.compile("^/api/v1(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
     private static final Pattern DATA_PLANE = Pattern.compile(
@@ -156,7 +156,7 @@ public final class ApiServer implements AutoCloseable {
             if (coreKind != null) {
                 kindName = coreKind.kind();
                 objectName = core.group(3);
-                resources.handle(ex, who, coreKind, core.group(1), core.group(3), stillAuthorized);
+                resources.handle(ex, who, coreKind, core.group(1), core.group(3), null, stillAuthorized);
                 return;
             }
             Matcher r = RESOURCE.matcher(path);
@@ -166,7 +166,7 @@ public final class ApiServer implements AutoCloseable {
                                 + "; served kinds: " + ResourceKinds.all().stream().map(k -> k.apiVersion() + "/" + k.plural()).toList()));
                 kindName = kind.kind();
                 objectName = r.group(5);
-                resources.handle(ex, who, kind, r.group(3), r.group(5), stillAuthorized);
+                resources.handle(ex, who, kind, r.group(3), r.group(5), r.group(6), stillAuthorized);
                 return;
             }
             if (path.equals("/api/v1/tokens")) {

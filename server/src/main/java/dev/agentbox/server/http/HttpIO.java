@@ -177,6 +177,7 @@ final class HttpIO {
                 causes.addObject().put("field", fe.field()).put("message", fe.message()).put("reason", "FieldValueInvalid");
             }
         }
+        if (e instanceof StatusError se) se.addTo(status);
         return status;
     }
 
