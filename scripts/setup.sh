@@ -32,6 +32,11 @@ if [ ! -x /usr/bin/python3 ]; then say "installing python3"; apt_install python3
 if ! command -v mvn >/dev/null 2>&1; then say "installing maven"; apt_install maven; fi
 # tests build a second image (as upstream's busybox init containers use) from the static busybox
 if [ ! -x /bin/busybox ]; then say "installing busybox-static (for tests)"; apt_install busybox-static; fi
+# image pull tests run their own registry (the CNCF distribution) on loopback; the package's system service is not used
+if [ ! -x /usr/bin/docker-registry ]; then
+  say "installing docker-registry (for tests)"; apt_install docker-registry
+  if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+fi
 
 # a JDK >= 21: Temurin 25 when present, else whatever java is new enough
 if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then

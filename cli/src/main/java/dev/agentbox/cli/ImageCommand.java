@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(mixinStandardHelpOptions = true, name = "image", description = "Manage the daemon's local images.",
-        subcommands = {ImageCommand.Import.class, ImageCommand.ListImages.class})
+        subcommands = {ImageCommand.Pull.class, ImageCommand.Import.class, ImageCommand.ListImages.class})
 final class ImageCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -13,6 +13,26 @@ final class ImageCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "pull", description = {"Have agentboxd pull an image from its registry (Docker Hub when the reference names none).",
+            "Credentials come from agentboxd's docker config; plain HTTP only for loopback registries and images.insecureRegistries. Needs the admin token."},
+            footer = {"", "Examples:", "  agentbox image pull python:3.12-slim", "  agentbox image pull ghcr.io/org/img@sha256:<digest>",
+                    "  agentbox image pull --policy IfNotPresent localhost:5000/tools:1"})
+    static final class Pull extends BaseCommand {
+        @Parameters(index = "0", paramLabel = "REFERENCE", description = "[registry[:port]/]name[:tag][@sha256:digest]; templates name the image the same way")
+        String reference;
+
+        @picocli.CommandLine.Option(names = "--policy", defaultValue = "Always", paramLabel = "POLICY",
+                description = "Always (default: ask the registry, download only changed layers), IfNotPresent, or Never (only check agentboxd's store)")
+        String policy;
+
+        @Override
+        int run() {
+            var pulled = client().images().pull(reference, policy, line -> out().println(line));
+            if (!pulled.pulled() && !policy.equals("Always")) out().println("image/" + reference + " is present (policy " + policy + ")");
+            return 0;
+        }
     }
 
     @Command(mixinStandardHelpOptions = true, name = "import", description = {"Import a rootfs directory or an OCI / `docker save` tar as an image named NAME.",

@@ -13,4 +13,16 @@ public interface ImageClient {
      * host, under a name. Needs the admin token.
      */
     void importImage(String name, Path source);
+
+    /**
+     * Has the daemon pull {@code reference} ({@code python:3.12-slim}, {@code host:5000/app@sha256:...}) from its registry by
+     * {@code policy} ({@code IfNotPresent}, {@code Always}, {@code Never}; null: IfNotPresent), the image then being usable
+     * under that name. {@code progress} gets the daemon's progress lines as they come; it may be null. Needs the admin token.
+     */
+    default Pulled pull(String reference, String policy, java.util.function.Consumer<String> progress) {
+        throw new dev.agentbox.api.InvalidException("image", "this backend pulls no images: its nodes pull the images named in the SandboxTemplate's podTemplate");
+    }
+
+    /** A finished pull: {@code pulled} is false when the daemon's stored image was used (IfNotPresent, Never). */
+    record Pulled(String name, boolean pulled, String imageId) { }
 }

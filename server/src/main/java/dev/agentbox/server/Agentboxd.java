@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentbox.api.Conditions;
 import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.runtime.GvisorRuntime;
+import dev.agentbox.runtime.ImagePuller;
 import dev.agentbox.runtime.RunningSandbox;
 import dev.agentbox.runtime.SandboxRuntime;
 import dev.agentbox.server.auth.Tokens;
@@ -124,6 +125,9 @@ public final class Agentboxd implements AutoCloseable {
         this.tokens = new Tokens(dir, mapper);
         GvisorRuntime gvisor = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes()));
         this.runtime = gvisor;
+        DaemonSettings.Images imageSettings = settings.images();
+        ImagePuller puller = new ImagePuller(runtime.images(), new ImagePuller.Settings(dir.resolve("image-cache"), imageSettings.dockerConfigPath(),
+                imageSettings.insecureRegistries(), java.time.Duration.ofSeconds(imageSettings.pullTimeoutSeconds())));
         SSLContext sslContext = null;
         long tTls0 = System.nanoTime();
         if (tlsFiles != null) {
@@ -146,8 +150,8 @@ public final class Agentboxd implements AutoCloseable {
 
         // bind the port before anything starts a sandbox: a port in use must fail with nothing to clean up
         try {
-            this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), sslContext, store, new LocalAdmission(store, runtime.images()),
-                    tokens, live, metrics, runtime.images(),
+            this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), sslContext, store, new LocalAdmission(store, runtime.images(), puller),
+                    tokens, live, metrics, runtime.images(), puller,
                     (id, container) -> container == null ? gvisor.logFile(id) : gvisor.initLogFile(id, container), mapper);
         } catch (IOException e) {
             runtime.close();

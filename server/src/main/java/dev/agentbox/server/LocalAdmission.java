@@ -7,7 +7,9 @@ import dev.agentbox.api.extensions.v1beta1.SandboxClaim;
 import dev.agentbox.api.extensions.v1beta1.SandboxTemplate;
 import dev.agentbox.api.extensions.v1beta1.SandboxWarmPool;
 import dev.agentbox.api.snapshot.v1.PodSnapshotStorageConfig;
+import dev.agentbox.runtime.ImagePuller;
 import dev.agentbox.runtime.ImageStore;
+import dev.agentbox.runtime.RuntimeFailure;
 import dev.agentbox.server.sandbox.PodSpecCheck;
 import dev.agentbox.server.snapshot.SnapshotStorage;
 import dev.agentbox.server.store.Store;
@@ -21,7 +23,10 @@ import java.util.List;
  * agentboxd's admission: pod templates must be runnable on one host (see {@link PodSpecCheck}),
  * images must exist, and a claim's warm pool and a pool's template must exist when applied, so that a
  * typo fails at apply time rather than leaving a claim pending forever. A snapshot storage path that exists
- * must be safe (see {@link SnapshotStorage#checkSafe}). Quotas are not checked here but by the store itself,
+ * must be safe (see {@link SnapshotStorage#checkSafe}). An image that is not in the store is pulled here from its registry by
+ * the container's {@code imagePullPolicy} (IfNotPresent when unset; Always pulls again; Never only checks the store), so a
+ * bad reference or an unreachable registry fails the apply with the field named; the pull runs on the request's thread
+ * with the pull deadline of agentboxd's config. Quotas are not checked here but by the store itself,
  * atomically with the write ({@link dev.agentbox.server.quota.QuotaGuard}).
  *
  * <p>Events are agentboxd's own record of what its controllers did ({@link EventRecorder}): no client creates or
@@ -31,10 +36,18 @@ import java.util.List;
 public final class LocalAdmission implements Admission {
     private final Store store;
     private final ImageStore images;
+    private final ImagePuller puller;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LocalAdmission.class);
 
+    /** Without a puller: images must have been imported or pulled before. */
     public LocalAdmission(Store store, ImageStore images) {
+        this(store, images, null);
+    }
+
+    public LocalAdmission(Store store, ImageStore images, ImagePuller puller) {
         this.store = store;
         this.images = images;
+        this.puller = puller;
     }
 
     @Override
@@ -47,6 +60,10 @@ public final class LocalAdmission implements Admission {
                     "events are recorded by agentboxd itself; the API serves them for get, list, watch and delete only");
             case SandboxTemplate t -> {
                 checkPod(t.getSpec().getPodTemplate() == null ? null : t.getSpec().getPodTemplate().getSpec(), claimNames(t.getSpec().getVolumeClaimTemplates()), errors, warnings);
+                if (t.getSpec().effectiveVolumeClaimTemplatesPolicy() != dev.agentbox.api.extensions.v1beta1.VolumeClaimTemplatesPolicy.DISALLOWED) {
+                    warnings.add("spec.volumeClaimTemplatesPolicy: agentboxd refuses a claim's own volumeClaimTemplates whatever the policy "
+                            + "(the template's spec.volumeClaimTemplates work; the Kubernetes operator honours the policy)");
+                }
                 if (t.getSpec().getNetworkPolicy() != null) {
                     warnings.add("spec.networkPolicy: agentboxd runs every sandbox without a network; the policy is stored but only enforced by the Kubernetes operator");
                 }
@@ -104,13 +121,31 @@ public final class LocalAdmission implements Admission {
         PodSpecCheck.Findings f = PodSpecCheck.check(pod, path, claims);
         errors.addAll(f.errors());
         warnings.addAll(f.warnings());
-        if (pod == null || pod.getContainers() == null) return;
-        for (int i = 0; i < pod.getContainers().size(); i++) {
-            Container c = pod.getContainers().get(i);
-            if (c.getImage() != null && !c.getImage().isBlank() && !images.exists(c.getImage())) {
-                errors.add(new FieldError(path + ".containers[" + i + "].image", "image " + c.getImage() + " not found in agentboxd's image store; use "
-                        + ImageStore.BUILTIN + " or import it with `agentbox image import " + c.getImage() + " PATH` (known: " + images.list() + ")"));
+        if (pod == null) return;
+        List<Container> containers = pod.getContainers() == null ? List.of() : pod.getContainers();
+        List<Container> inits = pod.getInitContainers() == null ? List.of() : pod.getInitContainers();
+        for (int i = 0; i < inits.size(); i++) checkImage(inits.get(i), path + ".initContainers[" + i + "]", errors, warnings);
+        for (int i = 0; i < containers.size(); i++) checkImage(containers.get(i), path + ".containers[" + i + "]", errors, warnings);
+    }
+
+    private void checkImage(Container c, String path, List<FieldError> errors, List<String> warnings) {
+        String image = c.getImage();
+        if (image == null || image.isBlank()) return;
+        if (puller == null) {
+            if (!images.exists(image)) {
+                errors.add(new FieldError(path + ".image", "image " + image + " not found in agentboxd's image store; use "
+                        + ImageStore.BUILTIN + " or import it with `agentbox image import " + image + " PATH` (known: " + images.list() + ")"));
             }
+            return;
+        }
+        try {
+            ImagePuller.Policy policy = ImagePuller.Policy.parse(c.getImagePullPolicy(), path + ".imagePullPolicy");
+            ImagePuller.Result r = puller.pull(image, policy, line -> log.info("{}", line));
+            if (r.pulled()) warnings.add(path + ".image: pulled " + image + " from its registry (" + r.imageId() + ")");
+        } catch (RuntimeFailure e) {
+            String policyField = path + ".imagePullPolicy";
+            if (e.getMessage().startsWith(policyField + ": ")) errors.add(new FieldError(policyField, e.getMessage().substring(policyField.length() + 2)));
+            else errors.add(new FieldError(path + ".image", e.getMessage()));
         }
     }
 }

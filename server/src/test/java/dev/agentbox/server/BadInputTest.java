@@ -103,11 +103,11 @@ class BadInputTest {
                       resources:
                         requests:
                           storage: 1Gi
-                """), 422, "spec.volumeClaimTemplates", "persistent volumes are not supported");
+                """), 422, "spec.volumeClaimTemplates", "a claim's own volumeClaimTemplates are not supported");
         assertThat(revision()).isEqualTo(before);
         // a template allowing claims' volumes is stored, with a warning that agentboxd refuses such claims anyway
         String allowing = Daemon.TEMPLATE.replace("name: python\nspec", "name: vct-allowed\nspec") + "  volumeClaimTemplatesPolicy: Allowed\n";
-        var http = java.net.http.HttpClient.newHttpClient();
+        var http = daemon.http();
         var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(daemon.agentboxd.endpoint() + Daemon.EXT + NS + "/sandboxtemplates"))
                 .header("Authorization", "Bearer " + daemon.token).POST(java.net.http.HttpRequest.BodyPublishers.ofString(allowing)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());

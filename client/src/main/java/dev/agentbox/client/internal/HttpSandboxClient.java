@@ -250,6 +250,35 @@ public final class HttpSandboxClient implements SandboxClient {
                 ObjectNode body = Http.MAPPER.createObjectNode().put("name", name).put("source", source.toAbsolutePath().normalize().toString());
                 http.send("POST", "/api/v1/images", Http.toJson(body), "application/json", null);
             }
+
+            @Override
+            public Pulled pull(String reference, String policy, java.util.function.Consumer<String> progress) {
+                ObjectNode body = Http.MAPPER.createObjectNode().put("name", reference).put("pull", true);
+                if (policy != null) body.put("policy", policy);
+                try (java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(
+                        http.stream("POST", "/api/v1/images", Http.toJson(body), "application/json"), java.nio.charset.StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = lines.readLine()) != null) {
+                        JsonNode n = Http.MAPPER.readTree(line);
+                        if (n.has("progress")) {
+                            if (progress != null) progress.accept(n.path("progress").asText());
+                        } else if (n.has("result")) {
+                            JsonNode r = n.path("result");
+                            return new Pulled(r.path("name").asText(), r.path("pulled").asBoolean(), r.path("imageId").isTextual() ? r.path("imageId").asText() : null);
+                        } else if (n.has("error")) {
+                            String message = n.path("error").path("message").asText();
+                            throw switch (n.path("error").path("reason").asText()) {
+                                case "NOT_FOUND" -> new dev.agentbox.api.NotFoundException(message);
+                                case "INVALID" -> new dev.agentbox.api.InvalidException(message);
+                                default -> new dev.agentbox.api.SandboxFailedException(message);
+                            };
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new dev.agentbox.api.SandboxFailedException("the pull of " + reference + " lost its connection to agentboxd: " + e.getMessage(), e);
+                }
+                throw new dev.agentbox.api.SandboxFailedException("agentboxd ended the pull of " + reference + " without a result; see its log");
+            }
         };
     }
 

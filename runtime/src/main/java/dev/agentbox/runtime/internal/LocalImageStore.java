@@ -45,7 +45,7 @@ public final class LocalImageStore implements ImageStore {
     private static final Logger log = LoggerFactory.getLogger(LocalImageStore.class);
     private static final String COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
     private static final Pattern NAME = Pattern.compile(
-            "(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?" + COMPONENT + "(?:/" + COMPONENT + ")*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?");
+            "(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?" + COMPONENT + "(?:/" + COMPONENT + ")*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?");
     /**
      * Each version of the built-in image has a directory of its own that is never deleted (a few KB): a
      * sandbox started by an older agentboxd keeps running on it after an upgrade.
@@ -118,7 +118,7 @@ public final class LocalImageStore implements ImageStore {
 
     public static void validateName(String name) throws RuntimeFailure {
         if (name == null || name.length() > 255 || !NAME.matcher(name).matches()) {
-            throw new RuntimeFailure(Kind.INVALID, "image name " + name + ": must look like [registry/]name[:tag] (lower-case letters, digits, . _ -)");
+            throw new RuntimeFailure(Kind.INVALID, "image name " + name + ": must look like [registry/]name[:tag][@sha256:digest] (lower-case letters, digits, . _ -)");
         }
         if (name.equals(BUILTIN) || name.startsWith(BUILTIN + ":")) {
             throw new RuntimeFailure(Kind.INVALID, "image name " + name + ": reserved for the built-in image");

@@ -34,11 +34,12 @@ import java.util.stream.Collectors;
  * @param quotas what one namespace, and the daemon as a whole, may hold
  * @param sandboxDefaults the limits of a sandbox whose pod sets none (as a Kubernetes LimitRange's defaults)
  * @param logs the main process's log of each sandbox
+ * @param images pulling images from registries
  * @param stopSandboxesOnExit stop every sandbox when agentboxd stops; by default they keep running and the next
  *        agentboxd on this state directory re-attaches to them ({@code agentbox serve --stop-sandboxes-on-exit})
  * @param tls how the API port is served: HTTPS with agentboxd's own CA by default
  */
-public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Logs logs, boolean stopSandboxesOnExit, Tls tls) {
+public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Logs logs, Images images, boolean stopSandboxesOnExit, Tls tls) {
     /** The file agentboxd reads from its state directory when no {@code --config} is given. */
     public static final String FILE_NAME = "config.yaml";
 
@@ -50,6 +51,7 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
                     new RateLimit(3, 60)),
             new SandboxDefaults(ByteSize.parse("1Gi"), CpuSize.parse("1"), 256, ByteSize.parse("1Gi")),
             new Logs(ByteSize.parse("10Mi")),
+            new Images(java.util.List.of(), "", 600),
             false,
             new Tls(true));
 
@@ -58,16 +60,17 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
         Objects.requireNonNull(sandboxDefaults, "sandboxDefaults");
         Objects.requireNonNull(logs, "logs");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(images, "images");
     }
 
     /** The same settings, but stopping (true) or keeping (false) the sandboxes when agentboxd stops. */
     public DaemonSettings withStopSandboxesOnExit(boolean stop) {
-        return new DaemonSettings(quotas, sandboxDefaults, logs, stop, tls);
+        return new DaemonSettings(quotas, sandboxDefaults, logs, images, stop, tls);
     }
 
     /** The same settings, but serving HTTPS (true) or plain HTTP (false). */
     public DaemonSettings withTlsEnabled(boolean enabled) {
-        return new DaemonSettings(quotas, sandboxDefaults, logs, stopSandboxesOnExit, new Tls(enabled));
+        return new DaemonSettings(quotas, sandboxDefaults, logs, images, stopSandboxesOnExit, new Tls(enabled));
     }
 
     /**
@@ -109,6 +112,33 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
         public Logs {
             Objects.requireNonNull(maxBytes, "maxBytes");
             if (maxBytes.bytes() < 4096) throw new IllegalArgumentException("maxBytes must be at least 4096, got " + maxBytes);
+        }
+    }
+
+    /**
+     * @param insecureRegistries registries ({@code host} or {@code host:port}) that may be pulled from over plain HTTP or
+     *        with an unverified certificate; loopback registries ({@code localhost}, {@code 127.x}, {@code [::1]}) always may
+     * @param dockerConfig the docker config file whose credentials pulls use; empty: {@code $DOCKER_CONFIG/config.json} or
+     *        {@code ~/.docker/config.json} of the user agentboxd runs as
+     * @param pullTimeoutSeconds the deadline of one pull, download and extraction together
+     */
+    public record Images(java.util.List<String> insecureRegistries, String dockerConfig, int pullTimeoutSeconds) {
+        public Images {
+            Objects.requireNonNull(insecureRegistries, "insecureRegistries");
+            Objects.requireNonNull(dockerConfig, "dockerConfig");
+            insecureRegistries = java.util.List.copyOf(insecureRegistries);
+            for (String r : insecureRegistries) {
+                if (!r.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?|\\[[0-9a-fA-F:]+\\](:[0-9]{1,5})?")) {
+                    throw new IllegalArgumentException("insecureRegistries: " + r + " is not a registry host or host:port (no scheme, no path)");
+                }
+            }
+            if (!dockerConfig.isEmpty() && !Path.of(dockerConfig).isAbsolute()) throw new IllegalArgumentException("dockerConfig must be an absolute path, got " + dockerConfig);
+            if (pullTimeoutSeconds < 10 || pullTimeoutSeconds > 86_400) throw new IllegalArgumentException("pullTimeoutSeconds must be 10..86400, got " + pullTimeoutSeconds);
+        }
+
+        /** The docker config file, or null for docker's default. */
+        public Path dockerConfigPath() {
+            return dockerConfig.isEmpty() ? null : Path.of(dockerConfig);
         }
     }
 

@@ -71,6 +71,7 @@ public final class ApiServer implements AutoCloseable {
     private final Tokens tokens;
     private final Metrics metrics;
     private final ImageStore images;
+    private final ImagePullHandler pulls;
     private final ResourceHandler resources;
     private final DataPlaneHandler dataPlane;
     private final LogHandler logs;
@@ -79,10 +80,13 @@ public final class ApiServer implements AutoCloseable {
 
     /**
      * @param tls the server's TLS context (HTTPS), or null for plain HTTP
+     * @param puller pulls images for {@code POST /api/v1/images} with {@code pull: true}; null: pulls are refused
      * @param logFileOf the log file of a container id's main process (container null) or of one of its init containers, as the runtime keeps them
      */
-    public ApiServer(InetSocketAddress address, SSLContext tls, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
-                     Metrics metrics, ImageStore images, java.util.function.BiFunction<String, String, Path> logFileOf, ObjectMapper mapper) throws IOException {
+    public ApiServer(InetSocketAddress address, SSLContext tls, Store store, Admission admission, Tokens tokens, LiveSandboxes live, Metrics metrics,
+                     ImageStore images, dev.agentbox.runtime.ImagePuller puller, java.util.function.BiFunction<String, String, Path> logFileOf,
+                     ObjectMapper mapper) throws IOException {
+        this.pulls = puller == null ? null : new ImagePullHandler(puller, mapper);
         this.mapper = mapper;
         this.tokens = tokens;
         this.metrics = metrics;
@@ -241,6 +245,12 @@ public final class ApiServer implements AutoCloseable {
                 String name = body.path("name").asText("");
                 String source = body.path("source").asText("");
                 if (name.isEmpty()) throw new InvalidException("name", "required, e.g. python:3.12");
+                if (body.path("pull").asBoolean(false)) {
+                    if (!source.isEmpty()) throw new InvalidException("source", "give either source (an import) or pull: true, not both");
+                    if (pulls == null) throw new InvalidException("pull", "this agentboxd pulls no images");
+                    pulls.pull(ex, name, dev.agentbox.runtime.ImagePuller.Policy.parse(body.path("policy").asText(""), "policy"));
+                    return;
+                }
                 if (source.isEmpty() || !Path.of(source).isAbsolute()) throw new InvalidException("source", "an absolute path of a rootfs directory or image tar on the daemon's host");
                 images.importImage(name, Path.of(source));
                 HttpIO.json(ex, 201, mapper, Map.of("name", name));

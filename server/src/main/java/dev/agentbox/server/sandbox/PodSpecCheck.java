@@ -63,7 +63,6 @@ public final class PodSpecCheck {
             "ephemeralContainers", p -> empty(p.getEphemeralContainers()));
 
     private static final Map<String, Function<Container, Object>> IGNORED_CONTAINER_FIELDS = Map.of(
-            "imagePullPolicy", Container::getImagePullPolicy,
             "lifecycle", Container::getLifecycle,
             "terminationMessagePath", Container::getTerminationMessagePath,
             "terminationMessagePolicy", Container::getTerminationMessagePolicy,

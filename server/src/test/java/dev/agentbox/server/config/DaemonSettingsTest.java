@@ -69,4 +69,22 @@ class DaemonSettingsTest {
         assertThatThrownBy(() -> DaemonSettings.read(state, state.resolve("missing.yaml")))
                 .isInstanceOf(DaemonSettings.InvalidConfigException.class).hasMessageContaining("missing.yaml: no such file");
     }
+
+    @Test
+    void imagesSectionTakesRegistryHostsOnlyAndAnAbsoluteDockerConfig() {
+        DaemonSettings s = DaemonSettings.parse("images:\n  insecureRegistries: [registry.lan:5000, \"[fd00::1]:5000\"]\n  dockerConfig: /etc/agentbox/docker.json\n", "config.yaml");
+        assertThat(s.images().insecureRegistries()).containsExactly("registry.lan:5000", "[fd00::1]:5000");
+        assertThat(s.images().dockerConfigPath()).isEqualTo(Path.of("/etc/agentbox/docker.json"));
+        assertThat(s.images().pullTimeoutSeconds()).isEqualTo(600);
+        assertThat(DaemonSettings.DEFAULTS.images().dockerConfigPath()).isNull();
+        // a URL or a wildcard would make "insecure" mean more than the one registry the admin named
+        assertThatThrownBy(() -> DaemonSettings.parse("images:\n  insecureRegistries: [\"http://registry.lan\"]\n", "config.yaml"))
+                .isInstanceOf(DaemonSettings.InvalidConfigException.class).hasMessageContaining("images: insecureRegistries").hasMessageContaining("no scheme");
+        assertThatThrownBy(() -> DaemonSettings.parse("images:\n  insecureRegistries: [\"*\"]\n", "config.yaml"))
+                .isInstanceOf(DaemonSettings.InvalidConfigException.class).hasMessageContaining("is not a registry host");
+        assertThatThrownBy(() -> DaemonSettings.parse("images:\n  dockerConfig: docker.json\n", "config.yaml"))
+                .isInstanceOf(DaemonSettings.InvalidConfigException.class).hasMessageContaining("absolute");
+        assertThatThrownBy(() -> DaemonSettings.parse("images:\n  pullTimeoutSeconds: 1\n", "config.yaml"))
+                .isInstanceOf(DaemonSettings.InvalidConfigException.class).hasMessageContaining("pullTimeoutSeconds must be 10..86400");
+    }
 }
