@@ -58,7 +58,7 @@ public final class ApiServer implements AutoCloseable {
     private static final Pattern RESOURCE = Pattern.compile(
             "^/apis/([^/]+)/([^/]+)(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
     private static final Pattern DATA_PLANE = Pattern.compile(
-            "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log)$");
+            "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log|contexts(?:/ctx-[0-9a-f]{1,32}(?:/[a-z]+)?)?)$");
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -234,6 +234,7 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        dataPlane.close();
         executor.shutdownNow();
     }
 }
