@@ -29,6 +29,8 @@ if ! command -v gcc >/dev/null 2>&1 || [ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]
 fi
 # the built-in image is the host's /usr: python3 must be in it
 if [ ! -x /usr/bin/python3 ]; then say "installing python3"; apt_install python3-minimal; fi
+# code contexts return matplotlib figures as PNG: the tests of rich results need matplotlib in the image
+if ! /usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1; then say "installing python3-matplotlib (for tests)"; apt_install python3-matplotlib; fi
 if ! command -v mvn >/dev/null 2>&1; then say "installing maven"; apt_install maven; fi
 # tests build a second image (as upstream's busybox init containers use) from the static busybox
 if [ ! -x /bin/busybox ]; then say "installing busybox-static (for tests)"; apt_install busybox-static; fi

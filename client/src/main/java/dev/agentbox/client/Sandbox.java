@@ -18,6 +18,11 @@ public interface Sandbox extends AutoCloseable {
 
     SandboxFiles files();
 
+    /** Stateful code contexts: persistent Python or bash interpreters whose variables survive between runs. */
+    default Code code() {
+        throw new UnsupportedOperationException("this backend does not support code contexts");
+    }
+
     /** Pod snapshots of this sandbox: create, list, delete. */
     default Snapshots snapshots() {
         throw new UnsupportedOperationException("this backend does not support snapshots");

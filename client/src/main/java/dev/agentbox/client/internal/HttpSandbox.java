@@ -37,6 +37,7 @@ final class HttpSandbox implements Sandbox, Commands, SandboxFiles {
     private final boolean owned;
     private final String base;
     private final AtomicBoolean terminated = new AtomicBoolean();
+    private final HttpCode code;
 
     HttpSandbox(Http http, String namespace, String name, String claimName, boolean owned) {
         this.http = http;
@@ -46,6 +47,7 @@ final class HttpSandbox implements Sandbox, Commands, SandboxFiles {
         this.claimName = claimName;
         this.owned = owned;
         this.base = "/api/v1/namespaces/" + namespace + "/sandboxes/" + name;
+        this.code = new HttpCode(http, base, namespace + "/" + name);
     }
 
     @Override public String name() { return name; }
@@ -53,6 +55,7 @@ final class HttpSandbox implements Sandbox, Commands, SandboxFiles {
     @Override public String claimName() { return claimName; }
     @Override public Commands commands() { return this; }
     @Override public SandboxFiles files() { return this; }
+    @Override public dev.agentbox.client.Code code() { return code; }
     @Override public dev.agentbox.client.Snapshots snapshots() { return new ResourceSnapshots(resources, name); }
     @Override public void suspend() { new ResourceSnapshots(resources, name).suspend(); }
     @Override public void resume() { new ResourceSnapshots(resources, name).resume(); }

@@ -8,6 +8,7 @@ import com.google.adk.codeexecutors.CodeExecutionUtils.CodeExecutionInput;
 import com.google.adk.codeexecutors.CodeExecutionUtils.CodeExecutionResult;
 import com.google.adk.codeexecutors.CodeExecutionUtils.File;
 import dev.agentbox.client.CommandResult;
+import dev.agentbox.client.PersistentCode;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Objects;
@@ -15,8 +16,9 @@ import java.util.Objects;
 /**
  * An ADK {@link BaseCodeExecutor} that runs the model's Python code blocks in agentbox sandboxes (gVisor, no
  * network). It is stateful per ADK session: the session's first code block claims a sandbox from the warm pool,
- * later blocks of the same session run in that sandbox (files and installed packages persist; each block is a
- * new python3 process, so variables do not), and the sandbox is released when the session has been idle for the
+ * later blocks of the same session run in that sandbox and in one persistent Python interpreter, its code context
+ * (variables, imports and files persist; the value of a block's last expression is appended to stdout; an image
+ * without python3 gets a new python3 process per block instead), and the sandbox is released when the session has been idle for the
  * idle timeout, when {@link SandboxSessions#release} is called for it (do that when you delete the session), or
  * on {@link #close()}.
  *
@@ -58,7 +60,7 @@ public final class AgentboxCodeExecutor extends BaseCodeExecutor implements Auto
         try {
             CommandResult r = sessions.with(sessionId, sandbox -> {
                 for (File f : input.inputFiles()) sandbox.files().write(f.name(), Base64.getDecoder().decode(f.content()));
-                return sandbox.commands().run(Programs.python(input.code(), timeout));
+                return PersistentCode.run(sandbox, "python", input.code(), timeout, Programs.python(input.code(), timeout));
             });
             if (r.succeeded()) {
                 // ADK shows a non-empty stderr as a failure: warnings of a program that worked go with its stdout

@@ -5,6 +5,7 @@ import com.google.adk.tools.Annotations.Schema;
 import com.google.adk.tools.FunctionTool;
 import com.google.adk.tools.ToolContext;
 import dev.agentbox.client.CommandResult;
+import dev.agentbox.client.PersistentCode;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,7 +42,7 @@ public final class CodeExecTool {
     }
 
     @Schema(name = NAME, description = "Runs a Python 3 program in an isolated sandbox (no network) and returns its stdout, "
-            + "stderr and exit_code. Print the values you need. Files persist between calls in this session.")
+            + "stderr and exit_code. Print the values you need. Files and variables persist between calls in this session; the value of the last expression is shown.")
     public Map<String, Object> codeExec(@Schema(name = "code", description = "the complete Python program") String code,
                                         ToolContext toolContext) {
         String sessionId = toolContext == null ? "default" : toolContext.sessionId();
@@ -52,7 +53,7 @@ public final class CodeExecTool {
     public Map<String, Object> run(String sessionId, String code) {
         Map<String, Object> out = new LinkedHashMap<>();
         try {
-            CommandResult r = sessions.with(sessionId, sandbox -> sandbox.commands().run(Programs.python(code, timeout)));
+            CommandResult r = sessions.with(sessionId, sandbox -> PersistentCode.run(sandbox, "python", code, timeout, Programs.python(code, timeout)));
             out.put("stdout", r.stdout());
             out.put("stderr", r.stderr());
             out.put("exit_code", r.exitCode());

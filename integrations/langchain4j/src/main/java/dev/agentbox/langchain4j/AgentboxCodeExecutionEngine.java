@@ -44,7 +44,7 @@ public final class AgentboxCodeExecutionEngine implements CodeExecutionEngine, A
     @Override
     public String execute(String code) {
         try {
-            CommandResult r = holder.run(SandboxHolder.python(code, timeout));
+            CommandResult r = holder.runPython(code, timeout);
             if (r.succeeded()) return r.stdout().strip();
             return SandboxHolder.describe(r, timeout);
         } catch (RuntimeException e) {

@@ -38,7 +38,7 @@ public final class AgentboxTools implements AutoCloseable {
             + "stdout and stderr. Print the values you need. Files persist between calls.")
     public String runPython(@P("the complete Python program") String code) {
         try {
-            return SandboxHolder.describe(holder.run(SandboxHolder.python(code, timeout)), timeout);
+            return SandboxHolder.describe(holder.runPython(code, timeout), timeout);
         } catch (RuntimeException e) {
             return SandboxHolder.failure("run_python", e);
         }

@@ -37,6 +37,11 @@ final class SandboxHolder implements AutoCloseable {
         return get().commands().run(request);
     }
 
+    /** Runs Python in the sandbox's code context (variables persist between calls), or one-shot where none can be made. */
+    CommandResult runPython(String code, Duration timeout) {
+        return dev.agentbox.client.PersistentCode.run(get(), "python", code, timeout, python(code, timeout));
+    }
+
     static CommandRequest python(String code, Duration timeout) {
         return CommandRequest.of("python3", "-").withStdin(code == null ? "" : code).withTimeout(timeout);
     }

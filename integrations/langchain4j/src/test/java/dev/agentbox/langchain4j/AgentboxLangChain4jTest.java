@@ -143,5 +143,8 @@ class AgentboxLangChain4jTest {
 
         assertThat(engine.execute(PRIME_56)).isEqualTo("263");
         assertThat(engine.execute("1/0")).contains("exit_code: 1").contains("ZeroDivisionError");
+        // one persistent interpreter (a code context): variables survive between calls
+        assertThat(engine.execute("y = 6")).isEmpty();
+        assertThat(engine.execute("print(y * 7)")).isEqualTo("42");
     }
 }

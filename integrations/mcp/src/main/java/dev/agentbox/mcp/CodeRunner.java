@@ -2,6 +2,7 @@ package dev.agentbox.mcp;
 
 import dev.agentbox.client.CommandRequest;
 import dev.agentbox.client.CommandResult;
+import dev.agentbox.client.PersistentCode;
 import dev.agentbox.client.Sandbox;
 import java.time.Duration;
 import java.util.Locale;
@@ -19,19 +20,32 @@ public final class CodeRunner {
      * @throws IllegalArgumentException for another language (the message lists the known ones)
      */
     public static CommandRequest request(String language, String code, Duration timeout) {
-        String lang = language == null || language.isBlank() ? "python" : language.trim().toLowerCase(Locale.ROOT);
-        CommandRequest r = switch (lang) {
-            case "python", "python3", "py" -> CommandRequest.of("python3", "-");
+        CommandRequest r = switch (language(language)) {
+            case "python" -> CommandRequest.of("python3", "-");
             case "bash" -> CommandRequest.of("bash", "-s");
-            case "sh", "shell" -> CommandRequest.of("sh", "-s");
-            default -> throw new IllegalArgumentException("unknown language \"" + language + "\"; use one of: " + LANGUAGES);
+            default -> CommandRequest.of("sh", "-s");
         };
         r = r.withStdin(code == null ? "" : code);
         return timeout == null ? r : r.withTimeout(timeout);
     }
 
+    /** The canonical name of a language: python, bash or sh. */
+    public static String language(String language) {
+        String lang = language == null || language.isBlank() ? "python" : language.trim().toLowerCase(Locale.ROOT);
+        return switch (lang) {
+            case "python", "python3", "py" -> "python";
+            case "bash" -> "bash";
+            case "sh", "shell" -> "sh";
+            default -> throw new IllegalArgumentException("unknown language \"" + language + "\"; use one of: " + LANGUAGES);
+        };
+    }
+
+    /**
+     * Runs the code in the sandbox's code context of its language (python, bash), so variables, imports and the
+     * working directory persist between calls; sh, or a sandbox that cannot hold a context, gets a one-shot process.
+     */
     public static CommandResult run(Sandbox sandbox, String language, String code, Duration timeout) {
-        return sandbox.commands().run(request(language, code, timeout));
+        return PersistentCode.run(sandbox, language(language), code, timeout, request(language, code, timeout));
     }
 
     /**

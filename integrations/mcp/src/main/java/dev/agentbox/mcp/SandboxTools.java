@@ -50,7 +50,8 @@ public final class SandboxTools {
     public List<SyncToolSpecification> specifications() {
         return List.of(
                 spec("run_code", "Run a program in this session's isolated sandbox (gVisor, no network) and return its exit code, "
-                                + "stdout and stderr. Files written by earlier calls are still there. Print what you want to see.",
+                                + "stdout and stderr. Files written by earlier calls are still there, and python and bash keep their state between "
+                                + "calls (variables, imports, the working directory): the value of the last expression is shown as a notebook shows it.",
                         schema(Map.of(
                                 "code", prop("string", "the program's source text"),
                                 "language", prop("string", "python (default), bash or sh"),
@@ -116,8 +117,9 @@ public final class SandboxTools {
     private CallToolResult runCode(McpSyncServerExchange exchange, CallToolRequest request) {
         String code = requiredString(request, "code");
         Duration timeout = timeout(request);
-        CommandRequest command = CodeRunner.request(string(request, "language"), code, timeout);
-        return commandResult(sessions(exchange).with(sessionId(exchange), sb -> sb.commands().run(command)), timeout);
+        String language = string(request, "language");
+        CodeRunner.language(language); // an unknown language fails before a sandbox is taken
+        return commandResult(sessions(exchange).with(sessionId(exchange), sb -> CodeRunner.run(sb, language, code, timeout)), timeout);
     }
 
     private CallToolResult runCommand(McpSyncServerExchange exchange, CallToolRequest request) {

@@ -111,6 +111,18 @@ class AgentboxMcpServerTest {
     }
 
     @Test
+    void runCodeKeepsPythonVariablesBetweenCallsOfASession() {
+        CallToolResult set = call(http, "run_code", Map.of("code", "x = 41"));
+        assertThat(set.isError()).as(text(set)).isFalse();
+        CallToolResult get = call(http, "run_code", Map.of("code", "print('x is set'); x + 1"));
+        assertThat(get.isError()).as(text(get)).isFalse();
+        assertThat(get.structuredContent()).isInstanceOfSatisfying(Map.class, m -> assertThat(m.get("stdout")).isEqualTo("x is set\n42\n"));
+        CallToolResult failing = call(http, "run_code", Map.of("code", "undefined_name"));
+        assertThat(failing.isError()).isTrue();
+        assertThat(text(failing)).contains("NameError").contains("exit_code: 1");
+    }
+
+    @Test
     void aScriptedModelAnswersWithTheSandboxOutput() {
         ScriptedModel model = new ScriptedModel();
         ScriptedModel.Step step = model.next("What is the 56th prime number?", null);

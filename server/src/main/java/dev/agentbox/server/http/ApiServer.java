@@ -63,7 +63,7 @@ public final class ApiServer implements AutoCloseable {
     /** The core group's kinds (Event, ConfigMap, Secret): {@code /api/v1[/namespaces/{ns}]/{plural}[/{name}]}. */
     private static final Pattern CORE_RESOURCE = Pattern.compile("^/api/v1(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?/?$");
     private static final Pattern DATA_PLANE = Pattern.compile(
-            "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log)$");
+            "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log|contexts(?:/ctx-[0-9a-f]{1,32}(?:/[a-z]+)?)?)$");
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -266,6 +266,7 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        dataPlane.close();
         executor.shutdownNow();
     }
 }

@@ -49,21 +49,32 @@ final class DataPlaneHandler {
     private final LiveSandboxes live;
     private final Metrics metrics;
     private final ObjectMapper mapper;
+    private final ContextHandler contexts;
 
     DataPlaneHandler(Store store, LiveSandboxes live, Metrics metrics, ObjectMapper mapper) {
         this.store = store;
         this.live = live;
         this.metrics = metrics;
         this.mapper = mapper;
+        this.contexts = new ContextHandler(mapper);
+    }
+
+    /** Ends every code context. */
+    void close() {
+        contexts.close();
     }
 
     void handle(HttpExchange ex, String ns, String name, String action, Principal who, BooleanSupplier stillAuthorized)
             throws IOException, RuntimeFailure {
+        if (action.equals("contexts") || action.startsWith("contexts/")) {
+            contexts.handle(ex, new ObjectKey(ns, name), running(ns, name), action);
+            return;
+        }
         String[] allowed = switch (action) {
             case "exec", "files/mkdir" -> new String[] {"POST"};
             case "files" -> new String[] {"GET", "PUT", "DELETE"};
             case "files/list", "files/stat" -> new String[] {"GET"};
-            default -> throw new NotFoundException("no data-plane action " + action + "; use exec, files, files/list, files/stat, files/mkdir or log");
+            default -> throw new NotFoundException("no data-plane action " + action + "; use exec, files, files/list, files/stat, files/mkdir, contexts or log");
         };
         HttpIO.requireMethod(ex, "/" + action, allowed); // before looking the sandbox up: a wrong verb is a 405 either way
         Map<String, String> q = HttpIO.query(ex);
