@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
                 "The server and token come from --server/--token, else AGENTBOX_URL/AGENTBOX_TOKEN, else the files",
                 "`endpoint` and `admin.token` in $AGENTBOX_HOME (default ~/.agentbox)."},
         subcommands = {ServeCommand.class, QuickstartCommand.class, ApplyCommand.class, GetCommand.class, DeleteCommand.class,
-                ClaimCommand.class, ExecCommand.class, LogsCommand.class, CpCommand.class, ImageCommand.class, McpCommand.class, SnapshotCommands.Snap.class, SnapshotCommands.Suspend.class,
+                ClaimCommand.class, ExecCommand.class, LogsCommand.class, CpCommand.class, PortForwardCommand.class, ImageCommand.class, McpCommand.class, SnapshotCommands.Snap.class, SnapshotCommands.Suspend.class,
                 SnapshotCommands.Resume.class, SnapshotCommands.Fork.class, CommandLine.HelpCommand.class},
         sortOptions = false)
 public final class Main implements Runnable {

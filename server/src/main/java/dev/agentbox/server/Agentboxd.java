@@ -76,6 +76,7 @@ public final class Agentboxd implements AutoCloseable {
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("agentboxd-tick").factory());
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final URI endpoint;
+    private final URI routerEndpoint;
     private final java.nio.channels.FileChannel lockChannel;
 
     private Agentboxd(AgentboxdConfig config) throws IOException {
@@ -111,13 +112,17 @@ public final class Agentboxd implements AutoCloseable {
         // bind the port before anything starts a sandbox: a port in use must fail with nothing to clean up
         try {
             this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), store, new LocalAdmission(store, runtime.images()),
-                    tokens, live, metrics, runtime.images(), gvisor::logFile, mapper);
+                    tokens, live, metrics, runtime.images(), gvisor::logFile, mapper,
+                    config.router() == null ? null : new InetSocketAddress(config.router().host(), config.router().port()),
+                    config.router() == null || config.router().requireToken());
         } catch (IOException e) {
             runtime.close();
             store.close();
             lockChannel.close();
-            throw new IOException("cannot listen on " + config.host() + ":" + config.port() + " (" + e.getMessage()
-                    + "); is another program using the port? Choose another with --port", e);
+            String where = config.router() == null ? config.host() + ":" + config.port()
+                    : config.host() + ":" + config.port() + " (API) or " + config.router().host() + ":" + config.router().port() + " (router)";
+            throw new IOException("cannot listen on " + where + " (" + e.getMessage()
+                    + "); is another program using the port? Choose another with --port" + (config.router() == null ? "" : " or --router-listen"), e);
         }
         long tOpen = System.nanoTime();
         markRestarted(clock);
@@ -147,6 +152,11 @@ public final class Agentboxd implements AutoCloseable {
         api.start();
         this.endpoint = URI.create("http://" + config.host() + ":" + api.port());
         AtomicFiles.writePrivate(dir.resolve("endpoint"), endpoint + "\n");
+        this.routerEndpoint = config.router() == null ? null : URI.create("http://" + hostInUri(config.router().host()) + ":" + api.routerPort());
+        if (routerEndpoint != null) {
+            log.info("router listener (upstream sandbox-router protocol) on {}{}", routerEndpoint,
+                    config.router().requireToken() ? "" : " WITHOUT authentication (--router-no-auth): anyone who reaches it reaches every sandbox's servers");
+        }
         // The API answers now (what it says about sandboxes, claims and pools was marked not Ready above); the
         // rest of the convergence runs in the background: collect orphaned objects before anything reconciles
         // them, recover cut-off snapshots, then reconcile everything (the Sandbox controller re-attaches to each
@@ -242,11 +252,14 @@ public final class Agentboxd implements AutoCloseable {
     }
 
     /**
-     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE] [--stop-sandboxes-on-exit]}; the CLI's
+     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE] [--stop-sandboxes-on-exit]
+     * [--router-listen ADDR:PORT [--router-no-auth]]}; the CLI's
      * {@code agentbox serve} is the usual way.
      */
     public static void main(String[] args) throws InterruptedException {
         AgentboxdConfig config = AgentboxdConfig.defaults();
+        String routerListen = null;
+        boolean routerNoAuth = false;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -257,10 +270,18 @@ public final class Agentboxd implements AutoCloseable {
                     config = config.withStopSandboxesOnExit(true);
                     continue;
                 }
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR, --port N, --config FILE and --stop-sandboxes-on-exit");
+                case "--router-listen" -> routerListen = need(args[i], value);
+                case "--router-no-auth" -> {
+                    routerNoAuth = true;
+                    continue;
+                }
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; use --state-dir DIR, --port N, --config FILE, --stop-sandboxes-on-exit, --router-listen ADDR:PORT and --router-no-auth");
             }
             i++;
         }
+        if (routerNoAuth && routerListen == null) throw new IllegalArgumentException("--router-no-auth needs --router-listen ADDR:PORT");
+        if (routerListen != null) config = config.withRouter(AgentboxdConfig.RouterListener.parse(routerListen, !routerNoAuth));
         Agentboxd daemon = start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close));
         daemon.awaitTermination();
@@ -277,6 +298,20 @@ public final class Agentboxd implements AutoCloseable {
 
     public URI endpoint() {
         return endpoint;
+    }
+
+    /** The router listener's address ({@code --router-listen}), or null when there is none. */
+    public URI routerEndpoint() {
+        return routerEndpoint;
+    }
+
+    /** Open port-forwards and proxied connections into sandboxes (tests). */
+    public int openStreams() {
+        return api.openStreams();
+    }
+
+    private static String hostInUri(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     public AgentboxdConfig config() {

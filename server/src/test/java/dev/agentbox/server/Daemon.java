@@ -115,6 +115,13 @@ public final class Daemon implements AutoCloseable {
         this.token = agentboxd.adminToken();
     }
 
+    /** With a router listener ({@code agentbox serve --router-listen}). */
+    public Daemon(AgentboxdConfig.RouterListener router) {
+        this.stateDir = tempDir();
+        this.agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(true).withRouter(router));
+        this.token = agentboxd.adminToken();
+    }
+
     static Path tempDir() {
         try {
             return Files.createTempDirectory("agentboxd-test");

@@ -27,8 +27,6 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -60,8 +58,9 @@ public final class ApiServer implements AutoCloseable {
     private static final Pattern DATA_PLANE = Pattern.compile(
             "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log)$");
 
+    private final HttpTransport transport;
+    private final PortsHandler ports;
     private final HttpServer server;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final ObjectMapper mapper;
     private final Tokens tokens;
     private final Metrics metrics;
@@ -73,6 +72,17 @@ public final class ApiServer implements AutoCloseable {
     /** @param logFileOf the main-process log file of a container id, as the runtime keeps it ({@code GvisorRuntime::logFile}) */
     public ApiServer(InetSocketAddress address, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
                      Metrics metrics, ImageStore images, Function<String, Path> logFileOf, ObjectMapper mapper) throws IOException {
+        this(address, store, admission, tokens, live, metrics, images, logFileOf, mapper, null, true);
+    }
+
+    /**
+     * @param routerAddress where the router listener (upstream's sandbox-router protocol, see {@link PortsHandler}) listens,
+     *        a loopback address; null: no router listener
+     * @param routerRequiresToken whether the router asks for a bearer token (false: as upstream's router, no auth)
+     */
+    public ApiServer(InetSocketAddress address, Store store, Admission admission, Tokens tokens, LiveSandboxes live,
+                     Metrics metrics, ImageStore images, Function<String, Path> logFileOf, ObjectMapper mapper,
+                     InetSocketAddress routerAddress, boolean routerRequiresToken) throws IOException {
         this.mapper = mapper;
         this.tokens = tokens;
         this.metrics = metrics;
@@ -80,8 +90,11 @@ public final class ApiServer implements AutoCloseable {
         this.resources = new ResourceHandler(store, admission, mapper);
         this.dataPlane = new DataPlaneHandler(store, live, metrics, mapper);
         this.logs = new LogHandler(store, live, logFileOf);
-        this.server = HttpServer.create(address, 256);
-        server.setExecutor(executor);
+        // Jetty under the JDK's HttpServer API (see HttpTransport): the handlers below are unchanged
+        // proxy, port-forward and router routes (issue 12) see each request first
+        this.ports = new PortsHandler(store, live, tokens, mapper, routerRequiresToken);
+        this.transport = new HttpTransport(address, 256, null, ports, routerAddress);
+        this.server = transport.http();
         server.createContext("/", this::dispatch);
     }
 
@@ -90,7 +103,17 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return transport.port();
+    }
+
+    /** The router listener's port, or -1 when agentboxd runs none. */
+    public int routerPort() {
+        return transport.routerPort();
+    }
+
+    /** Open port-forwards and proxied connections (tests). */
+    public int openStreams() {
+        return ports.openStreams();
     }
 
     private void dispatch(HttpExchange ex) {
@@ -164,7 +187,28 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** What an error answer reads of an unread request body first (see {@link #drain}). */
+    private static final long DRAIN_LIMIT = 8L * 1024 * 1024;
+
+    /**
+     * Reads the rest of a request body the handler did not want (at most {@link #DRAIN_LIMIT}): Jetty closes a
+     * connection whose body is left unread right after the answer, and the client, still sending, then gets a reset
+     * instead of the answer (the JDK server drained it). A bigger body is not read: that client gets the reset.
+     */
+    private static void drain(HttpExchange ex) {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        try {
+            if (length != null && Long.parseLong(length.trim()) > DRAIN_LIMIT) return;
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            for (int n; total <= DRAIN_LIMIT && (n = ex.getRequestBody().read(buf)) >= 0; ) total += n;
+        } catch (IOException | RuntimeException ignored) {
+            // the body broke off: the answer may still get through
+        }
+    }
+
     private void respond(HttpExchange ex, AgentboxException e, String kind, String name) {
+        drain(ex);
         try {
             HttpIO.error(ex, mapper, e, kind, name);
         } catch (IOException | RuntimeException io) {
@@ -220,7 +264,6 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        transport.close();
     }
 }
