@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
                 "of its own: the commands trust $AGENTBOX_HOME/tls/ca.crt (or --ca-file / AGENTBOX_CA_FILE) and nothing else.",
                 "For kubectl: `agentbox kubeconfig --write FILE`."},
         subcommands = {ServeCommand.class, QuickstartCommand.class, KubeconfigCommand.class, ApplyCommand.class, GetCommand.class, DeleteCommand.class,
-                ClaimCommand.class, ExecCommand.class, RunCommand.class, LogsCommand.class, CpCommand.class, ImageCommand.class, McpCommand.class, SnapshotCommands.Snap.class, SnapshotCommands.Suspend.class,
+                ClaimCommand.class, ExecCommand.class, RunCommand.class, LogsCommand.class, CpCommand.class, PortForwardCommand.class, ImageCommand.class, McpCommand.class, SnapshotCommands.Snap.class, SnapshotCommands.Suspend.class,
                 SnapshotCommands.Resume.class, SnapshotCommands.Fork.class, CommandLine.HelpCommand.class},
         sortOptions = false)
 public final class Main implements Runnable {

@@ -58,10 +58,29 @@ final class ServeCommand implements Callable<Integer> {
             "logged; default: HTTPS, or the config file's tls.enabled)"})
     boolean insecureHttp;
 
+    @Option(names = "--router-listen", paramLabel = "ADDR:PORT", description = {"also listen here for upstream agent-sandbox's sandbox-router protocol",
+            "(X-Sandbox-ID / X-Sandbox-Namespace / X-Sandbox-Port headers), e.g. 127.0.0.1:8080; loopback only; off by default.",
+            "It reaches the servers inside sandboxes: see docs/security.md"})
+    String routerListen;
+
+    @Option(names = "--router-no-auth", description = {"RISK: the router listener asks for no bearer token (as upstream's router): every local",
+            "process and any web page that reaches the port reaches every sandbox's servers"})
+    boolean routerNoAuth;
+
     @Override
     public Integer call() throws InterruptedException {
         AgentboxdConfig config = new AgentboxdConfig(stateDir != null ? stateDir : AgentboxdConfig.defaultStateDir(), host, port, configFile,
                 stopSandboxesOnExit ? Boolean.TRUE : null, insecureHttp ? Boolean.FALSE : null);
+        if (routerNoAuth && routerListen == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--router-no-auth needs --router-listen ADDR:PORT");
+        }
+        if (routerListen != null) {
+            try {
+                config = config.withRouter(AgentboxdConfig.RouterListener.parse(routerListen, !routerNoAuth));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--router-listen: " + e.getMessage());
+            }
+        }
         Agentboxd daemon = Agentboxd.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "agentboxd-shutdown"));
         var out = spec.commandLine().getOut();
@@ -69,6 +88,9 @@ final class ServeCommand implements Callable<Integer> {
         out.println("state directory: " + config.stateDir() + " (admin token in " + config.stateDir().resolve("admin.token") + ")");
         if (daemon.caFile() != null) out.println("CA certificate: " + daemon.caFile() + " (for kubectl: agentbox kubeconfig --write FILE)");
         else out.println("WARNING: plain HTTP: tokens cross the port in clear text");
+        if (daemon.routerEndpoint() != null) {
+            out.println("router listener on " + daemon.routerEndpoint() + (routerNoAuth ? " WITHOUT authentication (--router-no-auth)" : " (bearer token required)"));
+        }
         out.println("try: agentbox get sandboxtemplates");
         out.flush();
         daemon.awaitTermination();

@@ -147,4 +147,80 @@ class CliEndToEndTest {
         assertThat(quick.code()).as(quick.out() + quick.err()).isZero();
         assertThat(quick.out()).contains("263").containsPattern("\\(kernel [0-9.]+").doesNotContain("kernel " + hostKernel);
     }
+
+    @Test
+    void portForwardAndTheSdksPortsReachAnHttpServerInsideASandbox(@TempDir Path tmp) throws Exception {
+        Path manifest = tmp.resolve("web.yaml");
+        Files.writeString(manifest, """
+                apiVersion: agents.x-k8s.io/v1beta1
+                kind: Sandbox
+                metadata:
+                  name: cli-web
+                spec:
+                  podTemplate:
+                    spec:
+                      containers:
+                      - name: main
+                        image: agentbox/builtin
+                        command: ["sh", "-c", "echo served-from-inside > /tmp/index.html; exec python3 -m http.server 8000 --bind 127.0.0.1 --directory /tmp"]
+                        readinessProbe:
+                          httpGet: {path: /index.html, port: 8000}
+                          periodSeconds: 1
+                """);
+        assertThat(agentbox("apply", "-f", manifest.toString()).code()).isZero();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> daemon.store()
+                .get(dev.agentbox.api.agents.v1beta1.Sandbox.class, "default", "cli-web").map(CliEndToEndTest::isReady).orElse(false));
+
+        // the SDK: one connection, and the proxy URL
+        try (dev.agentbox.client.SandboxClient client = dev.agentbox.client.SandboxClient.builder().endpoint(daemon.endpoint().toString())
+                .caFile(daemon.caFile()).token(daemon.adminToken()).build()) {
+            dev.agentbox.client.Sandbox sb = client.attach("cli-web");
+            try (dev.agentbox.client.PortConnection c = sb.ports().connect(8000)) {
+                c.output().write("GET /index.html HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                c.shutdownOutput();
+                String answer = new String(c.input().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertThat(answer).startsWith("HTTP/1.0 200").endsWith("served-from-inside\n");
+            }
+            java.net.URI url = sb.ports().url(8000);
+            assertThat(url.toString()).isEqualTo(daemon.endpoint() + "/api/v1/namespaces/default/sandboxes/cli-web:8000/proxy/");
+            java.net.http.HttpResponse<String> viaProxy = java.net.http.HttpClient.newBuilder().sslContext(dev.agentbox.client.AgentboxTls.trusting(daemon.caFile())).build().send(java.net.http.HttpRequest.newBuilder(url.resolve("index.html"))
+                    .header("Authorization", "Bearer " + daemon.adminToken()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(viaProxy.body()).isEqualTo("served-from-inside\n");
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> sb.ports().connect(9999)))
+                    .isInstanceOf(dev.agentbox.api.AgentboxException.class).hasMessageContaining("nothing listens on port 9999");
+        }
+
+        // the CLI: kubectl's output, one local connection after another
+        int local;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            local = free.getLocalPort();
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        Thread forwarding = Thread.ofVirtual().start(() -> Main.execute(new String[] {"--server", daemon.endpoint().toString(), "--ca-file", daemon.caFile().toString(), "--token", daemon.adminToken(),
+                "port-forward", "cli-web", local + ":8000"}, new PrintWriter(out, true), new PrintWriter(err, true), new ByteArrayInputStream(new byte[0])));
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> out.toString().contains("Forwarding from 127.0.0.1:" + local + " -> 8000"));
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            for (int i = 0; i < 3; i++) {
+                java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + local + "/index.html")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(r.body()).as(err.toString()).isEqualTo("served-from-inside\n");
+            }
+            assertThat(out.toString()).contains("Handling connection for " + local);
+        } finally {
+            forwarding.interrupt();
+            forwarding.join(10_000);
+        }
+        assertThat(forwarding.isAlive()).as("port-forward stops on interrupt (Ctrl-C)").isFalse();
+        Run bad = agentbox("port-forward", "cli-web", "80:http");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("'http' is not a port 1..65535");
+        assertThat(agentbox("delete", "sandbox", "cli-web").code()).isZero();
+    }
+
+    static boolean isReady(dev.agentbox.api.agents.v1beta1.Sandbox s) {
+        return s.getStatus() != null && s.getStatus().getConditions() != null
+                && s.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
 }

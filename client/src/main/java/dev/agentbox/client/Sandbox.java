@@ -83,6 +83,14 @@ public interface Sandbox extends AutoCloseable {
         throw new UnsupportedOperationException("this backend does not serve init container logs");
     }
 
+    /**
+     * Servers listening inside the sandbox: {@code ports().connect(port)} opens a connection to one,
+     * {@code ports().url(port)} is its HTTP proxy URL. No network is needed inside (see {@link SandboxPorts}).
+     */
+    default SandboxPorts ports() {
+        throw new UnsupportedOperationException("this backend does not reach ports inside sandboxes");
+    }
+
     /** Releases the sandbox now: deletes its claim (the daemon then deletes the sandbox per the claim's policy). Idempotent. */
     void terminate();
 

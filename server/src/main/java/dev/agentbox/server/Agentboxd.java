@@ -86,6 +86,7 @@ public final class Agentboxd implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final URI endpoint;
     private final ServerCertificates certificates;
+    private final URI routerEndpoint;
     private final java.nio.channels.FileChannel lockChannel;
 
     private Agentboxd(AgentboxdConfig config) throws IOException {
@@ -152,14 +153,18 @@ public final class Agentboxd implements AutoCloseable {
         try {
             this.api = new ApiServer(new InetSocketAddress(config.host(), config.port()), sslContext, store, new LocalAdmission(store, runtime.images(), puller),
                     tokens, live, metrics, runtime.images(), puller,
-                    (id, container) -> container == null ? gvisor.logFile(id) : gvisor.initLogFile(id, container), mapper);
+                    (id, container) -> container == null ? gvisor.logFile(id) : gvisor.initLogFile(id, container), mapper,
+                    config.router() == null ? null : new InetSocketAddress(config.router().host(), config.router().port()),
+                    config.router() == null || config.router().requireToken());
         } catch (IOException e) {
             runtime.close();
             events.close();
             store.close();
             lockChannel.close();
-            throw new IOException("cannot listen on " + config.host() + ":" + config.port() + " (" + e.getMessage()
-                    + "); is another program using the port? Choose another with --port", e);
+            String where = config.router() == null ? config.host() + ":" + config.port()
+                    : config.host() + ":" + config.port() + " (API) or " + config.router().host() + ":" + config.router().port() + " (router)";
+            throw new IOException("cannot listen on " + where + " (" + e.getMessage()
+                    + "); is another program using the port? Choose another with --port" + (config.router() == null ? "" : " or --router-listen"), e);
         }
         long tOpen = System.nanoTime();
         markRestarted(clock);
@@ -191,6 +196,11 @@ public final class Agentboxd implements AutoCloseable {
         api.start();
         this.endpoint = URI.create((certificates != null ? "https://" : "http://") + endpointHost(config.host()) + ":" + api.port());
         AtomicFiles.writePrivate(dir.resolve("endpoint"), endpoint + "\n");
+        this.routerEndpoint = config.router() == null ? null : URI.create("http://" + hostInUri(config.router().host()) + ":" + api.routerPort());
+        if (routerEndpoint != null) {
+            log.info("router listener (upstream sandbox-router protocol) on {}{}", routerEndpoint,
+                    config.router().requireToken() ? "" : " WITHOUT authentication (--router-no-auth): anyone who reaches it reaches every sandbox's servers");
+        }
         // The API answers now (what it says about sandboxes, claims and pools was marked not Ready above); the
         // rest of the convergence runs in the background: collect orphaned objects before anything reconciles
         // them, recover cut-off snapshots, then reconcile everything (the Sandbox controller re-attaches to each
@@ -290,11 +300,14 @@ public final class Agentboxd implements AutoCloseable {
     }
 
     /**
-     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE] [--stop-sandboxes-on-exit] [--insecure-http]}; the CLI's
+     * {@code java -cp ... dev.agentbox.server.Agentboxd [--state-dir DIR] [--port N] [--config FILE] [--stop-sandboxes-on-exit] [--insecure-http]
+     * [--router-listen ADDR:PORT [--router-no-auth]]}; the CLI's
      * {@code agentbox serve} is the usual way.
      */
     public static void main(String[] args) throws InterruptedException {
         AgentboxdConfig config = AgentboxdConfig.defaults();
+        String routerListen = null;
+        boolean routerNoAuth = false;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -309,10 +322,18 @@ public final class Agentboxd implements AutoCloseable {
                     config = config.withTls(false);
                     continue;
                 }
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --state-dir DIR, --port N, --config FILE, --stop-sandboxes-on-exit and --insecure-http");
+                case "--router-listen" -> routerListen = need(args[i], value);
+                case "--router-no-auth" -> {
+                    routerNoAuth = true;
+                    continue;
+                }
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; use --state-dir DIR, --port N, --config FILE, --stop-sandboxes-on-exit, --insecure-http, --router-listen ADDR:PORT and --router-no-auth");
             }
             i++;
         }
+        if (routerNoAuth && routerListen == null) throw new IllegalArgumentException("--router-no-auth needs --router-listen ADDR:PORT");
+        if (routerListen != null) config = config.withRouter(AgentboxdConfig.RouterListener.parse(routerListen, !routerNoAuth));
         Agentboxd daemon = start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close));
         daemon.awaitTermination();
@@ -353,6 +374,20 @@ public final class Agentboxd implements AutoCloseable {
     /** {@code STATE_DIR/tls/ca.crt}, the certificate clients trust for the HTTPS port; null when serving plain HTTP. */
     public Path caFile() {
         return certificates == null ? null : certificates.caFile();
+    }
+
+    /** The router listener's address ({@code --router-listen}), or null when there is none. */
+    public URI routerEndpoint() {
+        return routerEndpoint;
+    }
+
+    /** Open port-forwards and proxied connections into sandboxes (tests). */
+    public int openStreams() {
+        return api.openStreams();
+    }
+
+    private static String hostInUri(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     public AgentboxdConfig config() {

@@ -140,6 +140,14 @@ public final class Daemon implements AutoCloseable {
                 : HttpClient.newBuilder().sslContext(dev.agentbox.client.AgentboxTls.trusting(caFile)).build();
     }
 
+    /** With a router listener ({@code agentbox serve --router-listen}). */
+    public Daemon(AgentboxdConfig.RouterListener router) {
+        this.stateDir = tempDir();
+        this.agentboxd = Agentboxd.start(new AgentboxdConfig(stateDir, "127.0.0.1", 0).withStopSandboxesOnExit(true).withRouter(router));
+        this.token = agentboxd.adminToken();
+        this.http = httpClient(agentboxd.caFile());
+    }
+
     static Path tempDir() {
         try {
             return Files.createTempDirectory("agentboxd-test");

@@ -54,7 +54,7 @@ final class RawHttp {
             head.append(requestLine).append("\r\n");
             List<String> all = new ArrayList<>(headers);
             if (all.stream().noneMatch(h -> h.regionMatches(true, 0, "Host:", 0, 5))) all.add(0, "Host: 127.0.0.1:" + port);
-            all.add("Connection: close");
+            if (all.stream().noneMatch(h -> h.regionMatches(true, 0, "Connection:", 0, 11))) all.add("Connection: close");
             byte[] payload = body == null ? new byte[0] : body;
             byte[] wire = payload;
             switch (framing) {

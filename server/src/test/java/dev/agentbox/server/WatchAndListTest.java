@@ -371,7 +371,7 @@ class WatchAndListTest {
         // raw bytes on the wire: a daemon on plain HTTP (the upgrade handling is the same behind TLS)
         try (Daemon plain = Daemon.plainHttp()) {
             RawHttp.Answer a = RawHttp.send(plain.agentboxd.endpoint().getPort(), "GET " + templates("w-ws") + "?watch=true HTTP/1.1",
-                    List.of("Authorization: Bearer " + plain.token, "Upgrade: websocket", "Sec-WebSocket-Version: 13",
+                    List.of("Authorization: Bearer " + plain.token, "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13",
                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="), null, RawHttp.Framing.NONE, false, 64 * 1024, 5_000, 10_000);
             assertThat(a.status()).as(a.head() + a.bodyText()).isEqualTo(503);
             assertThat(a.millis()).isLessThan(5_000);

@@ -70,6 +70,41 @@ public final class Http implements AutoCloseable {
         return endpoint;
     }
 
+    /**
+     * Opens a WebSocket to agentboxd (the port-forward endpoint) with the token; a refused handshake is the typed
+     * exception of its Status answer.
+     */
+    public java.net.http.WebSocket webSocket(String pathAndQuery, java.net.http.WebSocket.Listener listener, String target) {
+        String ws = endpoint.toString().replaceFirst("^http", "ws");
+        java.net.http.WebSocket.Builder b = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (token != null && !token.isEmpty()) b.header("Authorization", "Bearer " + token);
+        try {
+            return b.buildAsync(URI.create(ws + pathAndQuery), listener).get(requestTimeout == null ? 60_000 : requestTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException h) {
+                // the JDK's WebSocket client drops the refusal's body (agentboxd's Status): say what the code means
+                int status = h.getResponse().statusCode();
+                Object body = h.getResponse().body();
+                String why = switch (status) {
+                    case 502 -> "nothing listens on " + target + " (connection refused); start a server on 127.0.0.1 or 0.0.0.0 inside";
+                    case 409 -> target + ": the sandbox is not running; wait until it is Ready";
+                    case 404 -> target + ": the sandbox does not exist";
+                    case 403 -> "the token may not access " + target;
+                    case 401 -> "missing or unknown bearer token for " + target;
+                    default -> "HTTP " + status + " from agentboxd opening " + target;
+                };
+                throw toException(status, body instanceof byte[] bytes && bytes.length > 0 ? bytes : why.getBytes(StandardCharsets.UTF_8));
+            }
+            if (e.getCause() instanceof IOException io) throw transportError(io, "GET", pathAndQuery);
+            throw new ServerUnavailableException("cannot open " + pathAndQuery + " on agentboxd at " + endpoint + ": " + e.getCause(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new SandboxTimeoutException("GET " + pathAndQuery + " got no answer from " + endpoint + " in time", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ServerUnavailableException("interrupted while opening " + pathAndQuery, e);
+        }
+    }
+
     /** Stops open watches and streams and frees the connections. */
     @Override
     public void close() {

@@ -56,6 +56,28 @@ final class HttpSandbox implements Sandbox, Commands, SandboxFiles {
     @Override public Commands commands() { return this; }
     @Override public SandboxFiles files() { return this; }
     @Override public dev.agentbox.client.Code code() { return code; }
+
+    @Override
+    public dev.agentbox.client.SandboxPorts ports() {
+        return new dev.agentbox.client.SandboxPorts() {
+            @Override
+            public dev.agentbox.client.PortConnection connect(int port) {
+                checkPort(port);
+                return new WebSocketPortConnection(http, base + "/portforward?port=" + port, "port " + port + " of sandbox " + namespace + "/" + name);
+            }
+
+            @Override
+            public java.net.URI url(int port) {
+                checkPort(port);
+                return java.net.URI.create(http.endpoint() + "/api/v1/namespaces/" + namespace + "/sandboxes/" + name + ":" + port + "/proxy/");
+            }
+        };
+    }
+
+    private static void checkPort(int port) {
+        if (port < 1 || port > 65535) throw new IllegalArgumentException("port must be 1..65535, got " + port);
+    }
+
     @Override public dev.agentbox.client.Snapshots snapshots() { return new ResourceSnapshots(resources, name); }
     @Override public void suspend() { new ResourceSnapshots(resources, name).suspend(); }
     @Override public void resume() { new ResourceSnapshots(resources, name).resume(); }

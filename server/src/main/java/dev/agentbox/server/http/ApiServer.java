@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import dev.agentbox.api.AgentboxException;
 import dev.agentbox.api.ForbiddenException;
 import dev.agentbox.api.InvalidException;
@@ -29,8 +27,6 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -65,8 +61,9 @@ public final class ApiServer implements AutoCloseable {
     private static final Pattern DATA_PLANE = Pattern.compile(
             "^/api/v1/namespaces/([^/]+)/sandboxes/([^/]+)/(exec|files|files/list|files/stat|files/mkdir|log|contexts(?:/ctx-[0-9a-f]{1,32}(?:/[a-z]+)?)?)$");
 
+    private final HttpTransport transport;
+    private final PortsHandler ports;
     private final HttpServer server;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final ObjectMapper mapper;
     private final Tokens tokens;
     private final Metrics metrics;
@@ -82,10 +79,13 @@ public final class ApiServer implements AutoCloseable {
      * @param tls the server's TLS context (HTTPS), or null for plain HTTP
      * @param puller pulls images for {@code POST /api/v1/images} with {@code pull: true}; null: pulls are refused
      * @param logFileOf the log file of a container id's main process (container null) or of one of its init containers, as the runtime keeps them
+     * @param routerAddress where the router listener (upstream's sandbox-router protocol, see {@link PortsHandler}) listens,
+     *        a loopback address; null: no router listener
+     * @param routerRequiresToken whether the router asks for a bearer token (false: as upstream's router, no auth)
      */
     public ApiServer(InetSocketAddress address, SSLContext tls, Store store, Admission admission, Tokens tokens, LiveSandboxes live, Metrics metrics,
                      ImageStore images, dev.agentbox.runtime.ImagePuller puller, java.util.function.BiFunction<String, String, Path> logFileOf,
-                     ObjectMapper mapper) throws IOException {
+                     ObjectMapper mapper, InetSocketAddress routerAddress, boolean routerRequiresToken) throws IOException {
         this.pulls = puller == null ? null : new ImagePullHandler(puller, mapper);
         this.mapper = mapper;
         this.tokens = tokens;
@@ -96,14 +96,11 @@ public final class ApiServer implements AutoCloseable {
         this.logs = new LogHandler(store, live, logFileOf);
         this.discovery = new DiscoveryHandler(mapper);
         this.openApi = new OpenApiHandler(mapper);
-        if (tls == null) {
-            this.server = HttpServer.create(address, 256);
-        } else {
-            HttpsServer https = HttpsServer.create(address, 256);
-            https.setHttpsConfigurator(new HttpsConfigurator(tls));
-            this.server = https;
-        }
-        server.setExecutor(executor);
+        // Jetty under the JDK's HttpServer API (see HttpTransport): the handlers below are unchanged;
+        // proxy, port-forward and router routes (issue 12) see each request first
+        this.ports = new PortsHandler(store, live, tokens, mapper, routerRequiresToken);
+        this.transport = new HttpTransport(address, 256, tls, ports, routerAddress);
+        this.server = transport.http();
         server.createContext("/", this::dispatch);
     }
 
@@ -112,7 +109,17 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return transport.port();
+    }
+
+    /** The router listener's port, or -1 when agentboxd runs none. */
+    public int routerPort() {
+        return transport.routerPort();
+    }
+
+    /** Open port-forwards and proxied connections (tests). */
+    public int openStreams() {
+        return ports.openStreams();
     }
 
     private void dispatch(HttpExchange ex) {
@@ -203,7 +210,28 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** What an error answer reads of an unread request body first (see {@link #drain}). */
+    private static final long DRAIN_LIMIT = 8L * 1024 * 1024;
+
+    /**
+     * Reads the rest of a request body the handler did not want (at most {@link #DRAIN_LIMIT}): Jetty closes a
+     * connection whose body is left unread right after the answer, and the client, still sending, then gets a reset
+     * instead of the answer (the JDK server drained it). A bigger body is not read: that client gets the reset.
+     */
+    private static void drain(HttpExchange ex) {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        try {
+            if (length != null && Long.parseLong(length.trim()) > DRAIN_LIMIT) return;
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            for (int n; total <= DRAIN_LIMIT && (n = ex.getRequestBody().read(buf)) >= 0; ) total += n;
+        } catch (IOException | RuntimeException ignored) {
+            // the body broke off: the answer may still get through
+        }
+    }
+
     private void respond(HttpExchange ex, AgentboxException e, String kind, String name) {
+        drain(ex);
         try {
             HttpIO.error(ex, mapper, e, kind, name);
         } catch (IOException | RuntimeException io) {
@@ -265,8 +293,7 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        transport.close();
         dataPlane.close();
-        executor.shutdownNow();
     }
 }
