@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
+source scripts/setup-tests.sh
 echo "[agentbox test] JAVA_HOME=$JAVA_HOME, $(runsc --version 2>&1 | head -1)"
 runsc_procs() { pgrep -c -f 'runsc-sandbox|runsc-gofer|runsc .*--root' || true; }
 before=$(runsc_procs)

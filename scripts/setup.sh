@@ -29,16 +29,7 @@ if ! command -v gcc >/dev/null 2>&1 || [ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]
 fi
 # the built-in image is the host's /usr: python3 must be in it
 if [ ! -x /usr/bin/python3 ]; then say "installing python3"; apt_install python3-minimal; fi
-# code contexts return matplotlib figures as PNG: the tests of rich results need matplotlib in the image
-if ! /usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1; then say "installing python3-matplotlib (for tests)"; apt_install python3-matplotlib; fi
 if ! command -v mvn >/dev/null 2>&1; then say "installing maven"; apt_install maven; fi
-# tests build a second image (as upstream's busybox init containers use) from the static busybox
-if [ ! -x /bin/busybox ]; then say "installing busybox-static (for tests)"; apt_install busybox-static; fi
-# image pull tests run their own registry (the CNCF distribution) on loopback; the package's system service is not used
-if [ ! -x /usr/bin/docker-registry ]; then
-  say "installing docker-registry (for tests)"; apt_install docker-registry
-  if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
-fi
 
 # a JDK >= 21: Temurin 25 when present, else whatever java is new enough
 if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then

@@ -85,7 +85,9 @@ class SandboxedCodeTest {
                 assertThat(exec("plain", "ps -e -o args= | grep -c '^bash'", 10).path("stdout").asText().strip()).as("bash bomb processes").isEqualTo("0"));
         assertUsable("plain");
         JsonNode py = exec("plain", "python3 -c '\nimport os, time\nwhile True:\n  try: os.fork()\n  except OSError: time.sleep(0.01)\n'", 5);
-        assertThat(py.path("timedOut").asBoolean() || py.path("oomKilled").asBoolean()).as(py.toString()).isTrue();
+        // ended by its timeout, by the agent's memory watchdog, or by SIGKILL from gVisor's own OOM killer (seen with the
+        // ptrace platform: its children then linger until the timeout ends them, which the next check proves)
+        assertThat(py.path("timedOut").asBoolean() || py.path("oomKilled").asBoolean() || py.path("exitCode").asInt() == 137).as(py.toString()).isTrue();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                 assertThat(exec("plain", "ps -e -o args= | grep -cE '^(bash|python3)'", 10).path("stdout").asText().strip())
                         .as("processes of the bombs left").isEqualTo("0"));

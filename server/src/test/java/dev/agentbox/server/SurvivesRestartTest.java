@@ -214,11 +214,18 @@ class SurvivesRestartTest {
                 marked.put(sb, marker);
             }
             List<Thread> claimers = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
             for (int i = 0; i < 20; i++) {
                 String name = "r" + round + "c" + i;
-                claimers.add(Thread.ofVirtual().start(() -> current.post(Daemon.EXT + "default/sandboxclaims", Daemon.claim(name, "py"))));
+                claimers.add(Thread.ofVirtual().start(() -> {
+                    current.post(Daemon.EXT + "default/sandboxclaims", Daemon.claim(name, "py"));
+                    created.incrementAndGet();
+                }));
             }
-            Thread.sleep(200 + 300L * round); // claims are being bound and cold sandboxes started
+            // kill while claims are being bound and cold sandboxes started: once a third of the POSTs were answered (on a
+            // loaded machine 20 TLS handshakes can take longer than a fixed sleep), the rest still in flight
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10)).until(() -> created.get() >= 7);
+            Thread.sleep(100L * round);
             current.killNine();
             for (Thread t : claimers) t.join(); // a post cut off by the kill fails that thread, not the test
             d = new DaemonProcess(state);
