@@ -83,7 +83,7 @@ final class TableWriter {
         if (!noHeaders) {
             ArrayNode defs = table.putArray("columnDefinitions");
             for (Column c : columns) {
-                defs.addObject().put("name", c.name()).put("type", c.type()).put("format", c.format()).put("description", c.description())
+                defs.addObject().put("name", c.name()).put("type", c.type().equals("object") ? "string" : c.type()).put("format", c.format()).put("description", c.description())
                         .put("priority", c.priority());
             }
         }
@@ -113,6 +113,17 @@ final class TableWriter {
         List<Column> out = new ArrayList<>();
         out.add(new Column("Name", "string", "name",
                 "Name must be unique within a namespace. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names", 0, null));
+        if (kind.group().isEmpty() && kind.kind().equals("Event")) {
+            // core/v1 Event has no CRD: kube-apiserver's own columns (kubectl get events)
+            out.clear();
+            out.add(new Column("Last Seen", "date", "", "Time when this Event was last observed.", 0, JsonPath.parse(".lastTimestamp")));
+            out.add(new Column("Type", "string", "", "Type of this event (Normal, Warning).", 0, JsonPath.parse(".type")));
+            out.add(new Column("Reason", "string", "", "Why the action was taken.", 0, JsonPath.parse(".reason")));
+            out.add(new Column("Object", "object", "", "The object this event is about, as kind/name.", 0, JsonPath.parse(".involvedObject")));
+            out.add(new Column("Message", "string", "", "A human-readable description of the status of this operation.", 0, JsonPath.parse(".message")));
+            out.add(new Column("Name", "string", "name", "The event's name.", 1, JsonPath.parse(".metadata.name")));
+            return out;
+        }
         List<JsonNode> crdColumns = ServedKinds.instance().of(kind).printerColumns();
         if (crdColumns.isEmpty()) {
             out.add(new Column("Age", "date", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0,
@@ -141,6 +152,7 @@ final class TableWriter {
             case "number" -> v.isNumber() ? f.numberNode(v.asDouble()) : f.nullNode();
             case "boolean" -> v.isBoolean() ? v : f.nullNode();
             case "date" -> v.isTextual() ? f.textNode(age(v.asText(), now)) : f.nullNode();
+            case "object" -> f.textNode(v.path("kind").asText().toLowerCase(java.util.Locale.ROOT) + "/" + v.path("name").asText()); // shown as a string
             default -> f.nullNode();
         };
     }
