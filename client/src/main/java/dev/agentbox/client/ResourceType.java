@@ -35,8 +35,12 @@ public record ResourceType(String kind, String group, String version, String plu
     /** core/v1 Events agentboxd records about the other kinds (read-only for clients: get, list, watch, delete). */
     public static final ResourceType EVENT = new ResourceType("Event", "", "v1", "events", "event", List.of("ev"), true);
 
+    /** core/v1 ConfigMaps and Secrets that pods reference (volumes, env), stored as Kubernetes stores them. */
+    public static final ResourceType CONFIG_MAP = new ResourceType("ConfigMap", "", "v1", "configmaps", "configmap", List.of("cm"), true);
+    public static final ResourceType SECRET = new ResourceType("Secret", "", "v1", "secrets", "secret", List.of(), true);
+
     private static final List<ResourceType> KNOWN = List.of(SANDBOX, SANDBOX_TEMPLATE, SANDBOX_CLAIM, SANDBOX_WARM_POOL,
-            POD_SNAPSHOT, POD_SNAPSHOT_POLICY, POD_SNAPSHOT_MANUAL_TRIGGER, POD_SNAPSHOT_STORAGE_CONFIG, EVENT);
+            POD_SNAPSHOT, POD_SNAPSHOT_POLICY, POD_SNAPSHOT_MANUAL_TRIGGER, POD_SNAPSHOT_STORAGE_CONFIG, EVENT, CONFIG_MAP, SECRET);
 
     public ResourceType {
         if (kind == null || kind.isBlank()) throw new IllegalArgumentException("kind: required");

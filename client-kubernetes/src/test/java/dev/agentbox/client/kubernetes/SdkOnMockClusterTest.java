@@ -65,8 +65,9 @@ class SdkOnMockClusterTest {
                 new java.util.HashMap<>(), exec, false);
         server.init();
         admin = server.createClient();
-        try (var files = Files.list(Path.of("..", "operator", "deploy", "crds"))) {
-            for (Path f : files.sorted().toList()) admin.resource(Serialization.unmarshal(Files.readString(f), CustomResourceDefinition.class)).create();
+        // the operator's CRDs and the podsnapshot.gke.io ones in their subfolder (not its kustomization)
+        try (var files = Files.walk(Path.of("..", "operator", "deploy", "crds"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".yml")).sorted().toList()) admin.resource(Serialization.unmarshal(Files.readString(f), CustomResourceDefinition.class)).create();
         }
         kubelet = admin.pods().inAnyNamespace().inform(new ResourceEventHandler<>() {
             @Override

@@ -69,6 +69,15 @@ public final class FakeAgentboxd implements AutoCloseable {
     public volatile List<String> writeWarnings = List.of();
     public volatile Function<JsonNode, ExecAnswer> exec = FakeAgentboxd::defaultExec;
 
+    static {
+        // The JDK's own HTTP server: with jetty-http-spi on the class path (the cli's tests get it through the server
+        // module) HttpServer.create would otherwise be Jetty's, which behaves differently (e.g. getAddress() for port 0).
+        // agentboxd itself builds its Jetty server directly and is not affected.
+        if (System.getProperty("com.sun.net.httpserver.HttpServerProvider") == null) {
+            System.setProperty("com.sun.net.httpserver.HttpServerProvider", "sun.net.httpserver.DefaultHttpServerProvider");
+        }
+    }
+
     public FakeAgentboxd() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());

@@ -43,7 +43,9 @@ class McpHttpSecurityTest {
             "clientInfo":{"name":"attacker","version":"1"}}}""";
     static final String INITIALIZED = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}";
     static final String RUN_CODE = """
-            {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run_code","arguments":{"code":"print(6*7)"}}}""";
+            {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run_code","arguments":{"code":"print('ran-' + str(6*7))"}}}""";
+    /** What RUN_CODE prints when it ran: a marker no session id or error text can contain by chance (a UUID may hold "42"). */
+    static final String RAN = "ran-42";
 
     final ObjectMapper json = new ObjectMapper();
     /** For the MCP server (plain HTTP on loopback) and for agentboxd (HTTPS: it trusts the daemon's CA). */
@@ -118,7 +120,7 @@ class McpHttpSecurityTest {
 
         for (HttpResponse<String> r : List.of(noToken, wrongToken, madeUpSession)) {
             assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
-            assertThat(r.body()).doesNotContain("42");
+            assertThat(r.body()).doesNotContain(RAN);
         }
         assertThat(claimNames()).as("no sandbox was claimed").isSubsetOf(claimsBefore);
     }
@@ -164,7 +166,7 @@ class McpHttpSecurityTest {
         HttpResponse<String> ran = send(post(mcp, teamAToken, session, RUN_CODE).build());
 
         assertThat(ran.statusCode()).as(ran.body()).isEqualTo(200);
-        assertThat(ran.body()).contains("42").contains("\"isError\":false");
+        assertThat(ran.body()).contains(RAN).contains("\"isError\":false");
         assertThat(claimNames("team-a")).as("the claim is the token's, in team-a").hasSizeGreaterThan(teamABefore.size());
         assertThat(claimNames("default")).as("nothing in default").isSubsetOf(defaultBefore);
 
@@ -239,7 +241,7 @@ class McpHttpSecurityTest {
             Set<String> before = claimNames();
             String session = initialize(endpoint, daemon.token(), null);
             HttpResponse<String> ran = send(post(endpoint, daemon.token(), session, RUN_CODE).build());
-            assertThat(ran.body()).contains("42");
+            assertThat(ran.body()).contains(RAN);
             assertThat(claimNames()).hasSizeGreaterThan(before.size());
 
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))

@@ -80,10 +80,12 @@ public final class Crds {
         }
     }
 
-    /** The checked-in CRDs, parsed. */
+    /** The checked-in CRDs, parsed: the operator's and the podsnapshot.gke.io ones. */
     public static List<CustomResourceDefinition> loadAll() {
         try {
-            return read(CHECKED_IN).values().stream().map(Crds::parse).toList();
+            List<CustomResourceDefinition> all = new java.util.ArrayList<>(read(CHECKED_IN).values().stream().map(Crds::parse).toList());
+            all.addAll(read(SNAPSHOT_CHECKED_IN).values().stream().map(Crds::parse).toList());
+            return all;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -38,8 +38,10 @@ import java.util.stream.Collectors;
  * @param stopSandboxesOnExit stop every sandbox when agentboxd stops; by default they keep running and the next
  *        agentboxd on this state directory re-attaches to them ({@code agentbox serve --stop-sandboxes-on-exit})
  * @param tls how the API port is served: HTTPS with agentboxd's own CA by default
+ * @param runtime how gVisor runs the sandboxes
  */
-public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Logs logs, Images images, boolean stopSandboxesOnExit, Tls tls) {
+public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Logs logs, Images images, boolean stopSandboxesOnExit, Tls tls,
+                             Runtime runtime) {
     /** The file agentboxd reads from its state directory when no {@code --config} is given. */
     public static final String FILE_NAME = "config.yaml";
 
@@ -53,7 +55,8 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
             new Logs(ByteSize.parse("10Mi")),
             new Images(java.util.List.of(), "", 600),
             false,
-            new Tls(true));
+            new Tls(true),
+            new Runtime(dev.agentbox.runtime.GvisorRuntime.Options.DEFAULT_PLATFORM));
 
     public DaemonSettings {
         Objects.requireNonNull(quotas, "quotas");
@@ -61,16 +64,17 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
         Objects.requireNonNull(logs, "logs");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(images, "images");
+        Objects.requireNonNull(runtime, "runtime");
     }
 
     /** The same settings, but stopping (true) or keeping (false) the sandboxes when agentboxd stops. */
     public DaemonSettings withStopSandboxesOnExit(boolean stop) {
-        return new DaemonSettings(quotas, sandboxDefaults, logs, images, stop, tls);
+        return new DaemonSettings(quotas, sandboxDefaults, logs, images, stop, tls, runtime);
     }
 
     /** The same settings, but serving HTTPS (true) or plain HTTP (false). */
     public DaemonSettings withTlsEnabled(boolean enabled) {
-        return new DaemonSettings(quotas, sandboxDefaults, logs, images, stopSandboxesOnExit, new Tls(enabled));
+        return new DaemonSettings(quotas, sandboxDefaults, logs, images, stopSandboxesOnExit, new Tls(enabled), runtime);
     }
 
     /**
@@ -122,6 +126,19 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
      *        {@code ~/.docker/config.json} of the user agentboxd runs as
      * @param pullTimeoutSeconds the deadline of one pull, download and extraction together
      */
+    /**
+     * @param platform gVisor's platform for every sandbox: {@code ptrace} (the default: an idle sandbox costs no CPU;
+     *        measured in runtime/DESIGN.md, "Platform") or {@code systrap} (runsc's own default)
+     */
+    public record Runtime(String platform) {
+        public Runtime {
+            Objects.requireNonNull(platform, "platform");
+            if (!dev.agentbox.runtime.GvisorRuntime.Options.PLATFORMS.contains(platform)) {
+                throw new IllegalArgumentException("platform must be ptrace or systrap, got '" + platform + "' (kvm is not offered: see runtime/DESIGN.md)");
+            }
+        }
+    }
+
     public record Images(java.util.List<String> insecureRegistries, String dockerConfig, int pullTimeoutSeconds) {
         public Images {
             Objects.requireNonNull(insecureRegistries, "insecureRegistries");
