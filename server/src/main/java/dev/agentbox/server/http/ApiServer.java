@@ -205,6 +205,16 @@ public final class ApiServer implements AutoCloseable {
             log.debug("client connection failed on {}: {}", path, e.toString());
             ex.close();
         } catch (RuntimeException | Error e) { // an Error too: an unanswered exchange would hang the client forever
+            if (e.getCause() instanceof IOException io) {
+                // Jetty's HttpExchange wraps a write to a client that went away (a watch it closed) in a RuntimeException
+                log.debug("client connection failed on {}: {}", path, io.toString());
+                try {
+                    ex.close();
+                } catch (RuntimeException ignored) {
+                    // the connection is gone already
+                }
+                return;
+            }
             log.error("unexpected error on {} {}", ex.getRequestMethod(), path, e);
             respond(ex, new SandboxFailedException("internal error: " + e + "; see the agentboxd log"), kindName, objectName);
         }
