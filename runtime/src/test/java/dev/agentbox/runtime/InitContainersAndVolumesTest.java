@@ -195,7 +195,7 @@ class InitContainersAndVolumesTest {
                 192L << 20, 0, 64, 1000, 1000, false, List.of(Volume.disk("scratch", 200L << 20)), List.of(new Mount("scratch", "/scratch")),
                 null, 64L << 20, SandboxConfig.DEFAULT_CAPABILITIES, List.of());
         sb = runtime.start(config);
-        assertThat(sh(sb, "dd if=/dev/urandom of=/scratch/fill bs=1M count=150 2>&1 | tail -1")).contains("150");
+        assertThat(sh(sb, "dd if=/dev/urandom of=/scratch/fill bs=1M count=150 iflag=fullblock 2>&1 | tail -1")).contains("150");
         ExecResult hold = sb.exec(ExecRequest.shell("python3 -c \"import time; b = bytearray(100 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(3); print('survived')\""));
         assertThat(new String(hold.stdout(), StandardCharsets.UTF_8)).isEqualTo("survived\n");
         assertThat(hold.oomKilled()).isFalse();
