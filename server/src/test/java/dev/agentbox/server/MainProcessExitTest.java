@@ -43,16 +43,11 @@ class MainProcessExitTest {
                 """.formatted(name, restartPolicy, Daemon.JSON.valueToTree(command).toString());
     }
 
-    static JsonNode ready(JsonNode sandbox) {
-        for (JsonNode c : sandbox.path("status").path("conditions")) if ("Ready".equals(c.path("type").asText())) return c;
-        return null;
-    }
-
     @Test
     void aMainProcessExitingWithRestartPolicyNeverFailsTheSandboxWithItsExitCode() {
         daemon.createOk("default", sandbox("exits", "Never", "sleep 2; exit 3"));
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            JsonNode ready = ready(daemon.get("default", "sandboxes", "exits"));
+            JsonNode ready = ProbesTest.condition(daemon.get("default", "sandboxes", "exits"), "Ready");
             assertThat(ready).isNotNull();
             assertThat(ready.path("reason").asText()).isEqualTo("PodFailed");
             assertThat(ready.path("message").asText()).contains("exited with code 3");
