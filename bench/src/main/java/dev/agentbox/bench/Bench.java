@@ -17,7 +17,8 @@ import java.util.List;
 
 /**
  * Prints claim and exec latencies of a real agentboxd (in-process, real gVisor) next to a naive
- * baseline that pays one {@code runsc exec} per command. Run with {@code bench/run [--warm N] [--cold N] [--exec N]}.
+ * baseline that pays one {@code runsc exec} per command. Run with {@code bench/run [--warm N] [--cold N] [--exec N]};
+ * {@code bench/run --claims-per-second CLIENTS [--pool N] [--seconds S]} measures sustained claims/s instead ({@link ClaimThroughput}).
  * Everything goes through the Java SDK over HTTP, as an agent would.
  */
 public final class Bench {
@@ -30,11 +31,18 @@ public final class Bench {
         int baselineRuns = intArg(args, "--baseline", 50);
         Path repo = Path.of(System.getProperty("agentbox.repo", "."));
         Path state = Files.createTempDirectory("agentbox-bench");
+        int claimClients = intArg(args, "--claims-per-second", 0); // a mode of its own: sustained claims/s (ClaimThroughput)
+        int claimPool = intArg(args, "--pool", 50);
+        if (claimClients > 0) ClaimThroughput.configure(state, claimClients, claimPool);
         System.out.printf("agentbox benchmark: %d cores, %s, load average %s%n", Runtime.getRuntime().availableProcessors(),
                 runscVersion(), Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
         try (Agentboxd daemon = Agentboxd.start(new AgentboxdConfig(state, "127.0.0.1", 0).withStopSandboxesOnExit(true));
              SandboxClient client = SandboxClient.builder().endpoint(daemon.endpoint().toString()).caFile(daemon.caFile()).token(daemon.adminToken())
                      .namespace(NS).build()) {
+            if (claimClients > 0) {
+                ClaimThroughput.run(daemon, claimClients, claimPool, intArg(args, "--seconds", 20));
+                return;
+            }
             String template = Files.readString(repo.resolve("examples/python-runtime-template.yaml"));
             for (HasMetadata o : Resources.parseAll(template)) client.resources().apply(o);
             client.resources().apply(pool("bench-warm", 3));

@@ -61,7 +61,9 @@ public interface SandboxClient extends AutoCloseable {
     }
 
     /**
-     * Creates a SandboxClaim on the warm pool and waits, on a watch, until its Ready condition is True.
+     * Creates a SandboxClaim on the warm pool and waits until its Ready condition is True. On agentboxd this is one
+     * request when the pool has a ready member ({@code POST ...?wait=Ready}: the claim is bound in the request and
+     * answered Ready); otherwise, or on a server without that extension, it waits on a watch of the claim.
      *
      * @throws dev.agentbox.api.SandboxTimeoutException when it is not Ready within the options' timeout
      *         (the message names the claim and its last condition; the claim is deleted)

@@ -191,6 +191,7 @@ public final class Agentboxd implements AutoCloseable {
         this.poolQueue = new WorkQueue(new WarmPoolController(store, poolActivity, clock, events), 2);
         this.snapshotConfigQueue = new WorkQueue(new SnapshotConfigController(store, snapshots.storage(), clock), 1);
         this.router = new EventRouter(store, sandboxQueue, claimQueue, poolQueue, snapshotConfigQueue, claims, gc);
+        api.claimBinder(new dev.agentbox.server.controller.ClaimRoundTrip(store, claimQueue)::bindAndAwait);
         long tWired = System.nanoTime();
 
         api.start();

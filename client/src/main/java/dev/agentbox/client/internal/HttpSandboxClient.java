@@ -36,6 +36,10 @@ public final class HttpSandboxClient implements SandboxClient {
     /** Ready=False reasons after which a claim never becomes Ready. */
     static final Set<String> TERMINAL_REASONS = Set.of("PodFailed", "PodSucceeded", "PodTerminated", "SandboxExpired", "ClaimExpired");
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** agentboxd holds a {@code wait=Ready} create at most this long (its limit); a longer readyTimeout watches the rest. */
+    static final long MAX_WAIT_SECONDS = 300;
+    /** Beyond the server's wait, for its answer to arrive. */
+    private static final Duration WAIT_SLACK = Duration.ofSeconds(10);
 
     private final Http http;
     private final String namespace;
@@ -77,10 +81,32 @@ public final class HttpSandboxClient implements SandboxClient {
         ObjectNode claim = claimManifest(warmPool, ns, claimName, options);
         ResourceClient inNs = resources.inNamespace(ns);
         Instant start = Instant.now();
-        Http.Response created = http.send("POST", HttpResourceClient.collection(ResourceType.SANDBOX_CLAIM, ns), Http.toJson(claim), "application/json");
+        long deadline = System.nanoTime() + options.readyTimeout().toNanos();
+        // one round trip: agentboxd binds a warm member in this request and answers with the Ready claim (wait=Ready);
+        // a server that does not know wait=Ready answers with the new claim at once, and the watch below waits instead
+        long waitSeconds = Math.min(MAX_WAIT_SECONDS, Math.max(1, (options.readyTimeout().toMillis() + 999) / 1000));
+        Http.Response created;
+        try {
+            created = http.send("POST", HttpResourceClient.collection(ResourceType.SANDBOX_CLAIM, ns)
+                            + "?wait=Ready&timeoutSeconds=" + waitSeconds, Http.toJson(claim), "application/json",
+                    Duration.ofSeconds(waitSeconds).plus(WAIT_SLACK));
+        } catch (SandboxTimeoutException e) {
+            // agentboxd held the create past its own wait: the claim was made, so it must not be left behind
+            try {
+                inNs.delete(ResourceType.SANDBOX_CLAIM, claimName);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
         created.warnings().forEach(w -> log.warn("claim {}/{}: {}", ns, claimName, w));
         try {
-            JsonNode ready = awaitReady(inNs, ns, claimName, options.readyTimeout());
+            JsonNode ready = settled(ns, claimName, created.json());
+            if (ready == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) throw notReadyInTime(ns, claimName, options.readyTimeout(), created.json());
+                ready = awaitReady(inNs, ns, claimName, Duration.ofNanos(left), options.readyTimeout());
+            }
             String sandboxName = sandboxNameOf(ready);
             log.debug("claim {}/{} Ready with sandbox {} after {} ms", ns, claimName, sandboxName, Duration.between(start, Instant.now()).toMillis());
             return new HttpSandbox(http, ns, sandboxName, claimName, true);
@@ -143,9 +169,21 @@ public final class HttpSandboxClient implements SandboxClient {
 
     private record Closed(Throwable error) {}
 
+    /** The claim when it is Ready with a bound sandbox; null while it may still become so; throws when it failed for good. */
+    static JsonNode settled(String ns, String claimName, JsonNode claim) {
+        JsonNode ready = readyCondition(claim);
+        if (ready == null) return null;
+        String status = ready.path("status").asText();
+        if ("True".equals(status) && sandboxNameOf(claim) != null) return claim;
+        if ("False".equals(status) && TERMINAL_REASONS.contains(ready.path("reason").asText(""))) {
+            throw new SandboxFailedException("SandboxClaim " + ns + "/" + claimName + " failed: " + describe(ready));
+        }
+        return null;
+    }
+
     /** Waits on a watch of the claim until Ready=True with a bound sandbox; no polling. */
-    private JsonNode awaitReady(ResourceClient inNs, String ns, String claimName, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    private JsonNode awaitReady(ResourceClient inNs, String ns, String claimName, Duration wait, Duration timeout) {
+        long deadline = System.nanoTime() + wait.toNanos();
         JsonNode last = null;
         BlockingQueue<Object> events = new LinkedBlockingQueue<>();
         while (true) {
@@ -172,14 +210,7 @@ public final class HttpSandboxClient implements SandboxClient {
                         throw new SandboxFailedException("SandboxClaim " + ns + "/" + claimName + " was deleted while waiting for it to become Ready");
                     }
                     last = obj;
-                    JsonNode ready = readyCondition(obj);
-                    if (ready == null) continue;
-                    String status = ready.path("status").asText();
-                    if ("True".equals(status) && sandboxNameOf(obj) != null) return obj;
-                    String reason = ready.path("reason").asText("");
-                    if ("False".equals(status) && TERMINAL_REASONS.contains(reason)) {
-                        throw new SandboxFailedException("SandboxClaim " + ns + "/" + claimName + " failed: " + describe(ready));
-                    }
+                    if (settled(ns, claimName, obj) != null) return obj;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

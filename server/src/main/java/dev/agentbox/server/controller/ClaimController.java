@@ -125,9 +125,14 @@ public final class ClaimController implements Controller {
                 if (started != null && wasWarm != null) metrics.claimStarted(wasWarm, Duration.between(started, clock.instant()));
             }
         }
-        if (justBound) annotateBinding(claim, sandboxName);
         Result next = Result.DONE;
         if (shutdown != null) next = Result.requeueAfter(Duration.between(now, shutdown));
+        if (!sandboxName.equals(annotation(claim, Names.ASSIGNED_SANDBOX_NAME_ANNOTATION))) {
+            // the binding is already in the status (committed); the annotation follows on the next pass, so a claim bound
+            // in its own request (ClaimRoundTrip) answers before this write. Level-based: a restart's resync adds it too.
+            if (justBound) return Result.requeueAfter(Duration.ZERO);
+            annotateBinding(claim, sandboxName);
+        }
         Instant finished = finishedAt(claim);
         if (finished != null && lifecycle != null && lifecycle.getTtlSecondsAfterFinished() != null) {
             Duration untilTtl = Duration.between(now, finished.plusSeconds(lifecycle.getTtlSecondsAfterFinished()));
@@ -281,8 +286,6 @@ public final class ClaimController implements Controller {
 
     /** The assigned-sandbox annotation, as upstream; written after the status so it is off the claim's critical path. */
     private void annotateBinding(SandboxClaim claim, String sandboxName) {
-        Map<String, String> annotations = claim.getMetadata().getAnnotations() == null ? Map.of() : claim.getMetadata().getAnnotations();
-        if (sandboxName.equals(annotations.get(Names.ASSIGNED_SANDBOX_NAME_ANNOTATION))) return;
         store.get(SandboxClaim.class, claim.getMetadata().getNamespace(), claim.getMetadata().getName()).ifPresent(fresh -> {
             Map<String, String> merged = new HashMap<>(fresh.getMetadata().getAnnotations() == null ? Map.of() : fresh.getMetadata().getAnnotations());
             merged.put(Names.ASSIGNED_SANDBOX_NAME_ANNOTATION, sandboxName);
@@ -290,6 +293,11 @@ public final class ClaimController implements Controller {
             fresh.getMetadata().setResourceVersion(null);
             store.update(fresh);
         });
+    }
+
+    private static String annotation(SandboxClaim claim, String key) {
+        Map<String, String> annotations = claim.getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get(key);
     }
 
     private Result expire(SandboxClaim claim, ClaimLifecycle lifecycle) {
@@ -316,7 +324,7 @@ public final class ClaimController implements Controller {
     }
 
     /** A claim is finished when it expired or its sandbox ended (succeeded or failed). */
-    private static Instant finishedAt(SandboxClaim claim) {
+    static Instant finishedAt(SandboxClaim claim) {
         Optional<Condition> ready = Conditions.get(claim.getStatus(), Conditions.READY);
         if (ready.isEmpty() || Conditions.TRUE.equals(ready.get().getStatus())) return null;
         String reason = ready.get().getReason();

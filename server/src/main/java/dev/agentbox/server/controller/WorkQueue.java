@@ -68,39 +68,61 @@ public final class WorkQueue implements AutoCloseable {
                 it.remove();
                 active.add(key);
             }
-            Result result;
-            try {
-                result = controller.reconcile(key);
-                synchronized (this) {
-                    failures.remove(key);
-                }
-            } catch (dev.agentbox.api.NotFoundException e) {
-                // the object (or one it writes) was deleted while being reconciled: its deletion event
-                // brings the key back if anything is left to do
-                log.debug("{} {}: gone while reconciling: {}", controller.name(), key, e.getMessage());
-                synchronized (this) {
-                    failures.remove(key);
-                }
-                result = Result.DONE;
-            } catch (Exception | Error e) {
-                int n;
-                synchronized (this) {
-                    n = failures.merge(key, 1, Integer::sum);
-                }
-                long ms = Math.min(MAX_BACKOFF.toMillis(), 500L << Math.min(n - 1, 10));
-                log.warn("{} {}: reconcile failed (attempt {}), retrying in {} ms: {}", controller.name(), key, n, ms, e.toString());
-                log.debug("reconcile failure", e);
-                result = Result.requeueAfter(Duration.ofMillis(ms));
-            }
-            synchronized (this) {
-                active.remove(key);
-                if (dirty.remove(key)) {
-                    queue.add(key);
-                    notifyAll();
-                }
-            }
-            if (result instanceof Result.RequeueAfter r) enqueueAfter(key, r.delay());
+            run(key);
         }
+    }
+
+    /**
+     * Reconciles {@code key} now, on the caller's thread (a one-round-trip claim binds in its request), with the queue's
+     * rule kept: it waits while a worker has the key, and workers skip the key while the caller has it (an enqueue meanwhile
+     * runs again after). A requeue the reconcile asks for is scheduled as a worker's would be.
+     *
+     * @throws InterruptedException when interrupted while a worker had the key (nothing was reconciled then)
+     */
+    public void reconcileNow(ObjectKey key) throws InterruptedException {
+        synchronized (this) {
+            if (closed) return;
+            while (active.contains(key)) wait();
+            queue.remove(key); // done now, not again by a worker
+            active.add(key);
+        }
+        run(key);
+    }
+
+    /** Runs one reconcile of a key the caller marked active, then releases it (and requeues it when dirty or asked). */
+    private void run(ObjectKey key) {
+        Result result;
+        try {
+            result = controller.reconcile(key);
+            synchronized (this) {
+                failures.remove(key);
+            }
+        } catch (dev.agentbox.api.NotFoundException e) {
+            // the object (or one it writes) was deleted while being reconciled: its deletion event
+            // brings the key back if anything is left to do
+            log.debug("{} {}: gone while reconciling: {}", controller.name(), key, e.getMessage());
+            synchronized (this) {
+                failures.remove(key);
+            }
+            result = Result.DONE;
+        } catch (Exception | Error e) {
+            int n;
+            synchronized (this) {
+                n = failures.merge(key, 1, Integer::sum);
+            }
+            long ms = Math.min(MAX_BACKOFF.toMillis(), 500L << Math.min(n - 1, 10));
+            log.warn("{} {}: reconcile failed (attempt {}), retrying in {} ms: {}", controller.name(), key, n, ms, e.toString());
+            log.debug("reconcile failure", e);
+            result = Result.requeueAfter(Duration.ofMillis(ms));
+        }
+        synchronized (this) {
+            active.remove(key);
+            if (dirty.remove(key)) {
+                queue.add(key);
+            }
+            notifyAll(); // a reconcileNow may wait for this key
+        }
+        if (result instanceof Result.RequeueAfter r) enqueueAfter(key, r.delay());
     }
 
     /** True when nothing is queued or running (for tests and orderly shutdown). */

@@ -108,6 +108,21 @@ public final class ApiServer implements AutoCloseable {
         server.start();
     }
 
+    /**
+     * What binds a claim created with {@code wait=Ready} in its own request (the daemon's ClaimRoundTrip); set before
+     * {@link #start()}. Without one, such a create answers at once.
+     */
+    public void claimBinder(ClaimBinder binder) {
+        resources.claimBinder(binder);
+    }
+
+    /** Binds a just-created SandboxClaim and waits (at most {@code timeout}) until it is Ready or finished; empty: deleted meanwhile. */
+    @FunctionalInterface
+    public interface ClaimBinder {
+        java.util.Optional<? extends io.fabric8.kubernetes.api.model.HasMetadata> bindAndAwait(String ns, String name, java.time.Duration timeout)
+                throws InterruptedException;
+    }
+
     public int port() {
         return transport.port();
     }

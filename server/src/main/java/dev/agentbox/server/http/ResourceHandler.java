@@ -167,13 +167,32 @@ final class ResourceHandler {
 
     private void create(HttpExchange ex, ResourceKind kind, String ns) throws IOException {
         WriteOptions o = WriteOptions.parse(ex, false);
+        ClaimWait wait = ClaimWait.parse(HttpIO.query(ex), kind, o.dryRun());
         HasMetadata object = decode(ex, kind, ns, null);
         List<String> warnings = admission.admit(object);
         setManagedFields(object, ManagedFields.afterUpdate(List.of(), null, ManagedFields.strip(tree(object), false),
                 o.fieldManager(), kind.apiVersion(), ""));
         HasMetadata created = store.create(object, o.dryRun());
+        ApiServer.ClaimBinder binder = claimBinder;
+        if (wait != null && binder != null) {
+            try {
+                // one round trip: bound (and Ready, for a warm member) in this request; a claim deleted meanwhile answers as created
+                HasMetadata settled = binder.bindAndAwait(created.getMetadata().getNamespace(), created.getMetadata().getName(), wait.timeout()).orElse(null);
+                if (settled != null) created = settled;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while binding SandboxClaim " + created.getMetadata().getName());
+            }
+        }
         warn(ex, warnings);
         HttpIO.json(ex, 201, mapper, created);
+    }
+
+    /** Set once at start-up, before requests are served; null: {@code wait=Ready} answers at once (the claim binds asynchronously). */
+    private volatile ApiServer.ClaimBinder claimBinder;
+
+    void claimBinder(ApiServer.ClaimBinder binder) {
+        this.claimBinder = binder;
     }
 
     private void replace(HttpExchange ex, ResourceKind kind, String ns, String name) throws IOException {
