@@ -95,6 +95,9 @@ public final class Bench {
             row("exec round trip of `true` (SDK, HTTP)", exec, "p50 <= 8 ms");
             row("baseline: one `runsc exec true` per command", naive, "");
             System.out.printf("%nexec through agentbox is %.1fx faster than a runsc exec per command (p50)%n", p(naive, 50) / p(exec, 50));
+            Results.claims(p(warm, 50), p(cold, 50), p(exec, 50), p(naive, 50)); // for Suite's summary
+        } finally {
+            TempDirs.delete(state);
         }
     }
 
@@ -111,7 +114,7 @@ public final class Bench {
                 """.formatted(name, replicas)).get(0);
     }
 
-    private static void awaitPoolReady(SandboxClient client, String pool, int ready) throws InterruptedException {
+    static void awaitPoolReady(SandboxClient client, String pool, int ready) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         while (System.nanoTime() < deadline) {
             var p = client.resources().get(ResourceType.SANDBOX_WARM_POOL, pool);

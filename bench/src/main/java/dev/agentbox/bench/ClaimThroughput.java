@@ -100,6 +100,8 @@ final class ClaimThroughput {
             row("cold claim -> first exec (pool was empty)", cold);
             System.out.printf("claims: %d in %.1f s = %.1f claims/s (warm %.1f/s), %d failed; goal >= 100 warm claims/s%n",
                     total, took, total / took, warm.size() / took, failures.get());
+            Results.put("throughput.claimsPerSecond", total / took);
+            Results.put("throughput.warmClaimsPerSecond", warm.size() / took);
             admin.resources().delete(ResourceType.SANDBOX_WARM_POOL, "tiny");
             awaitNoSandboxes(admin);
         }
