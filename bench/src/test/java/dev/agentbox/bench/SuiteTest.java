@@ -23,7 +23,7 @@ class SuiteTest {
         assertThat(Suite.sections(new String[] {"--density", "5"})).containsExactlyElementsOf(Suite.SECTIONS);
         assertThat(Suite.sections(new String[] {"--only", "podman,density"})).containsExactly("podman", "density");
         assertThatThrownBy(() -> Suite.sections(new String[] {"--only", "density,podmn"}))
-                .hasMessageContaining("unknown section 'podmn'").hasMessageContaining("claims,density,contexts,runsc,podman");
+                .hasMessageContaining("unknown section 'podmn'").hasMessageContaining("claims,throughput,density,contexts,runsc,podman");
         assertThatThrownBy(() -> Suite.intArg(new String[] {"--density", "many"}, "--density", 100)).hasMessageContaining("--density needs a whole number");
     }
 
