@@ -60,6 +60,16 @@ public final class EventReasons {
     /** Normal: it can again (upstream). */
     public static final String WARM_POOL_PROGRESSING = "WarmPoolProgressing";
 
+    // ---- Image pulls at a sandbox start (the kubelet's reasons)
+    /** Normal: pulling the image a sandbox needs (the kubelet's). */
+    public static final String PULLING = "Pulling";
+    /** Normal: the image was pulled (the kubelet's). */
+    public static final String PULLED = "Pulled";
+    /** Warning: the pull failed; the message is the registry's error (the kubelet's). */
+    public static final String FAILED = "Failed";
+    /** Normal: the pull is backing off before it is tried again (the kubelet's). */
+    public static final String BACK_OFF = "BackOff";
+
     // ---- Snapshots
     /** Normal: a PodSnapshot is Ready (on the PodSnapshot; on a trigger, the snapshot it created) (agentbox). */
     public static final String SNAPSHOT_CREATED = "SnapshotCreated";

@@ -58,6 +58,10 @@ final class ApplyCommand extends BaseCommand {
                 String ns = r.getMetadata().getNamespace();
                 ResourceClient rc = client().resources();
                 if (ns != null && !ns.isBlank()) rc = rc.inNamespace(ns);
+                if (!prePull(o)) {
+                    failures++;
+                    continue;
+                }
                 ApplyResult result = rc.apply(r);
                 for (String w : result.warnings()) err().println("Warning: " + w);
                 out().println(label + (result.action() == ApplyResult.Action.CREATED ? " created" : " configured"));
@@ -69,5 +73,41 @@ final class ApplyCommand extends BaseCommand {
             err().flush();
         }
         return failures == 0 ? 0 : 1;
+    }
+
+    /**
+     * Before a Sandbox or SandboxTemplate is applied, has agentboxd pull the images it names (by each container's
+     * imagePullPolicy) through the streaming pull, printing its progress on stderr: agentboxd's admission would pull
+     * them anyway, within the apply request, where no progress can be shown. A token that may not pull (403), a policy
+     * other than IfNotPresent/Always (admission names the field) and backends that pull no images skip it. False (the
+     * error printed) when a pull failed: the apply would fail the same way.
+     */
+    private boolean prePull(ObjectNode o) {
+        String kind = o.path("kind").asText();
+        if (!kind.equals("Sandbox") && !kind.equals("SandboxTemplate")) return true;
+        if (!client().images().pulls()) return true;
+        String label = kind.toLowerCase() + "/" + o.path("metadata").path("name").asText("?");
+        com.fasterxml.jackson.databind.JsonNode pod = o.path("spec").path("podTemplate").path("spec");
+        for (String list : List.of("initContainers", "containers")) {
+            int i = 0;
+            for (com.fasterxml.jackson.databind.JsonNode c : pod.path(list)) {
+                String field = "spec.podTemplate.spec." + list + "[" + i++ + "].image";
+                String image = c.path("image").asText("");
+                String policy = c.path("imagePullPolicy").asText("IfNotPresent");
+                if (image.isBlank() || image.equals("agentbox/builtin") || !(policy.equals("IfNotPresent") || policy.equals("Always"))) continue;
+                try {
+                    client().images().pull(image, policy, line -> {
+                        err().println(line);
+                        err().flush();
+                    });
+                } catch (dev.agentbox.api.ForbiddenException e) {
+                    return true; // this token may not pull: agentboxd's admission pulls at apply, without progress
+                } catch (RuntimeException e) {
+                    err().println("error: " + label + ": " + field + ": " + Main.message(e));
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 }

@@ -15,6 +15,8 @@ import picocli.CommandLine.Parameters;
         description = {"Claim a sandbox from a warm pool (creates a SandboxClaim).",
                 "With --wait, waits until the claim is Ready and prints the claim's and the sandbox's names:",
                 "  claim: python-pool-x7k2p", "  sandbox: python-pool-4hq8d",
+                "While its sandbox waits for an image pull, --wait prints the claim's Ready reason and message",
+                "on stderr (ContainerCreating with the pull's progress, ErrImagePull, ImagePullBackOff).",
                 "Use the sandbox name with `agentbox exec` and `agentbox cp`; release it with",
                 "`agentbox delete claim NAME`."},
         footer = {"", "Examples:", "  agentbox claim python-pool --wait", "  agentbox claim python-pool --name my-claim --ttl 30m"})
@@ -44,7 +46,14 @@ final class ClaimCommand extends BaseCommand {
             long start = System.nanoTime();
             CreateOptions.Builder b = CreateOptions.builder().claimName(claimName).readyTimeout(timeout);
             if (ttl != null) b.ttl(ttl);
-            Sandbox sandbox = client().createSandbox(pool, b.build()); // not closed: the claim outlives this command
+            Sandbox sandbox;
+            try (AutoCloseable progress = showImagePulls(claimName)) {
+                sandbox = client().createSandbox(pool, b.build()); // not closed: the claim outlives this command
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
             long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
             out().println("claim: " + sandbox.claimName());
             out().println("sandbox: " + sandbox.name());
@@ -63,6 +72,36 @@ final class ClaimCommand extends BaseCommand {
         out().println("claim: " + claimName);
         out().println("sandbox: (pending; `agentbox get claim " + claimName + "` shows it once Ready)");
         return 0;
+    }
+
+    /** The Ready reasons of a start waiting for its image (the kubelet's): printed while --wait waits. */
+    static final java.util.Set<String> PULL_REASONS = java.util.Set.of("ContainerCreating", "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull");
+
+    /**
+     * Watches the claim while --wait waits and prints, on stderr, each new Ready message that says its sandbox waits for
+     * an image (the pull's progress, the registry's error, the back-off). Best effort: a server that cannot watch
+     * just shows nothing.
+     */
+    private AutoCloseable showImagePulls(String claimName) {
+        String[] last = {null};
+        try {
+            var watch = client().resources().watch(ResourceType.SANDBOX_CLAIM, null, claimName, event -> {
+                var ready = Manifests.JSON.valueToTree(event.object()).path("status").path("conditions");
+                for (var c : ready) {
+                    if (!"Ready".equals(c.path("type").asText()) || !PULL_REASONS.contains(c.path("reason").asText())) continue;
+                    String line = c.path("reason").asText() + ": " + c.path("message").asText();
+                    synchronized (last) {
+                        if (line.equals(last[0])) continue;
+                        last[0] = line;
+                    }
+                    err().println("claim " + claimName + ": " + line);
+                    err().flush();
+                }
+            });
+            return watch::close;
+        } catch (RuntimeException e) {
+            return () -> { };
+        }
     }
 
     private static String suffix() {

@@ -23,6 +23,11 @@ public interface ImageClient {
         throw new dev.agentbox.api.InvalidException("image", "this backend pulls no images: its nodes pull the images named in the SandboxTemplate's podTemplate");
     }
 
+    /** True when {@link #pull} is offered (agentboxd); false for backends whose nodes pull the images themselves. */
+    default boolean pulls() {
+        return false;
+    }
+
     /** A finished pull: {@code pulled} is false when the daemon's stored image was used (IfNotPresent, Never). */
     record Pulled(String name, boolean pulled, String imageId) { }
 }

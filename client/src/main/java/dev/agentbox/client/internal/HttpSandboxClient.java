@@ -283,6 +283,11 @@ public final class HttpSandboxClient implements SandboxClient {
             }
 
             @Override
+            public boolean pulls() {
+                return true;
+            }
+
+            @Override
             public Pulled pull(String reference, String policy, java.util.function.Consumer<String> progress) {
                 ObjectNode body = Http.MAPPER.createObjectNode().put("name", reference).put("pull", true);
                 if (policy != null) body.put("policy", policy);

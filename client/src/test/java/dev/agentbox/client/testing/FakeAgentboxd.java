@@ -356,6 +356,17 @@ public final class FakeAgentboxd implements AutoCloseable {
             json(ex, 200, arr);
         } else {
             JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
+            if (body.path("pull").asBoolean()) { // a pull: the fake has every image already (agentboxd answers NDJSON)
+                ObjectNode result = JSON.createObjectNode();
+                result.putObject("result").put("name", body.path("name").asText()).put("pulled", false).putNull("imageId");
+                byte[] line = (JSON.writeValueAsString(result) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
+                ex.sendResponseHeaders(200, line.length);
+                try (var out = ex.getResponseBody()) {
+                    out.write(line);
+                }
+                return;
+            }
             if (!body.path("source").asText("").startsWith("/")) {
                 status(ex, 422, "Invalid", "source: must be an absolute path", null);
                 return;

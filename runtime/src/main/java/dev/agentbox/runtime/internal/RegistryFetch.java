@@ -8,6 +8,7 @@ import com.google.cloud.tools.jib.api.JibContainer;
 import com.google.cloud.tools.jib.api.LogEvent;
 import com.google.cloud.tools.jib.api.RegistryImage;
 import com.google.cloud.tools.jib.api.RegistryUnauthorizedException;
+import com.google.cloud.tools.jib.registry.RegistryCredentialsNotSentException;
 import com.google.cloud.tools.jib.api.TarImage;
 import com.google.cloud.tools.jib.api.buildplan.Platform;
 import com.google.cloud.tools.jib.event.events.ProgressEvent;
@@ -118,7 +119,7 @@ public final class RegistryFetch {
             Thread.currentThread().interrupt();
             throw new RuntimeFailure(Kind.FAILED, "pull of " + ref + " interrupted");
         } catch (java.util.concurrent.ExecutionException e) {
-            throw explain(ref, registry, e.getCause());
+            throw explain(ref, registry, e.getCause(), dockerConfigFile());
         } finally {
             build.cancel(true);
             pool.shutdownNow();
@@ -151,17 +152,31 @@ public final class RegistryFetch {
         throw last;
     }
 
+    /** The docker config file whose credentials are used: the configured one, else docker's default. */
+    Path dockerConfigFile() {
+        if (dockerConfig != null) return dockerConfig;
+        String env = System.getenv("DOCKER_CONFIG");
+        return env != null && !env.isBlank() ? Path.of(env, "config.json") : Path.of(System.getProperty("user.home"), ".docker", "config.json");
+    }
+
     /** jib's failures as messages that name the registry and say what to do. */
-    static RuntimeFailure explain(String ref, String registry, Throwable cause) {
+    static RuntimeFailure explain(String ref, String registry, Throwable cause, Path dockerConfigFile) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException
                     || t instanceof SocketTimeoutException) {
                 return new RuntimeFailure(Kind.FAILED, "registry " + registry + " is unreachable (" + t.getMessage() + ") while pulling " + ref
                         + "; check the registry name and port and that agentboxd's host can reach it, or import the image with `agentbox image import`", cause);
             }
-            if (t instanceof RegistryUnauthorizedException) {
-                return new RuntimeFailure(Kind.FAILED, "registry " + registry + " refused access to " + ref + " (" + t.getMessage()
-                        + "); log in with `docker login " + registry + "` as the user agentboxd runs as (its docker config), or check the image name", cause);
+            if (t instanceof RegistryUnauthorizedException || t instanceof RegistryCredentialsNotSentException) {
+                // jib's message names the registry and the image; it never holds a credential
+                String status = "";
+                for (Throwable r = t; r != null; r = r.getCause()) {
+                    if (r instanceof com.google.cloud.tools.jib.http.ResponseException http) status = "HTTP " + http.getStatusCode() + ", ";
+                }
+                return new RuntimeFailure(Kind.FAILED, "registry " + registry + " refused access to " + ref + " (" + status + t.getMessage()
+                        + "); give agentboxd credentials for it: an `auths` entry for " + registry + " in " + dockerConfigFile
+                        + " (`docker login " + registry + "` as the user agentboxd runs as writes it; images.dockerConfig of agentboxd's config names another file),"
+                        + " or check the image name", cause);
             }
             if (t instanceof javax.net.ssl.SSLException) {
                 return new RuntimeFailure(Kind.FAILED, "registry " + registry + ": TLS failed (" + t.getMessage() + ") while pulling " + ref

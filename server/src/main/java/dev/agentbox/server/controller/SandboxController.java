@@ -6,6 +6,7 @@ import dev.agentbox.api.agents.v1beta1.Sandbox;
 import dev.agentbox.api.agents.v1beta1.SandboxStatus;
 import dev.agentbox.api.agents.v1beta1.ShutdownPolicy;
 import dev.agentbox.runtime.ExecRequest;
+import dev.agentbox.runtime.ImagePuller;
 import dev.agentbox.runtime.RunningSandbox;
 import dev.agentbox.runtime.InitContainerFailure;
 import dev.agentbox.runtime.RuntimeFailure;
@@ -18,6 +19,7 @@ import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.sandbox.ProbeRunner;
 import dev.agentbox.server.sandbox.Probes;
 import dev.agentbox.server.sandbox.SandboxConfigs;
+import dev.agentbox.server.sandbox.StartPulls;
 import dev.agentbox.server.snapshot.SnapshotService;
 import dev.agentbox.server.store.Store;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -31,7 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps one gVisor sandbox running for each Sandbox object that should run, and none for the others.
  * Ready mirrors the sandbox: DependenciesNotReady while starting or probing, DependenciesReady when it
- * answers (and its readiness probe passes), SandboxSuspended, SandboxExpired or PodFailed otherwise.
+ * answers (and its readiness probe passes), SandboxSuspended, SandboxExpired or PodFailed otherwise. A start whose image
+ * is missing (or whose imagePullPolicy is Always) first waits for a background pull ({@link StartPulls}), saying so as
+ * the kubelet does: ContainerCreating, ErrImagePull, ImagePullBackOff.
  */
 public final class SandboxController implements Controller {
     private static final Logger log = LoggerFactory.getLogger(SandboxController.class);
@@ -45,6 +49,7 @@ public final class SandboxController implements Controller {
 
     private final SnapshotService snapshots;
     private final EventRecorder events;
+    private final StartPulls pulls;
 
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock) {
         this(store, runtime, live, configs, clock, null);
@@ -61,6 +66,16 @@ public final class SandboxController implements Controller {
      */
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots,
                              ProbeRunner probes, EventRecorder events) {
+        this(store, runtime, live, configs, clock, snapshots, probes, events, null);
+    }
+
+    /**
+     * With {@code pulls} (null: none): a start whose image is missing, or whose container says imagePullPolicy Always,
+     * pulls it in the background first, showing it in Ready (ContainerCreating, ErrImagePull, ImagePullBackOff).
+     */
+    public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots,
+                             ProbeRunner probes, EventRecorder events, StartPulls pulls) {
+        this.pulls = pulls;
         this.probes = probes;
         this.store = store;
         this.runtime = runtime;
@@ -85,6 +100,11 @@ public final class SandboxController implements Controller {
     static final String REASON_MAIN_EXITED = "MainProcessExited";
     static final String REASON_PROBE_FAILED = "ProbeFailed";
     static final String REASON_INIT_FAILED = "InitContainerFailed";
+    /** Ready reasons while a start waits for its images: the kubelet's container waiting reasons. */
+    public static final String REASON_CONTAINER_CREATING = "ContainerCreating";
+    public static final String REASON_ERR_IMAGE_PULL = "ErrImagePull";
+    public static final String REASON_IMAGE_PULL_BACK_OFF = "ImagePullBackOff";
+    public static final String REASON_ERR_IMAGE_NEVER_PULL = "ErrImageNeverPull";
 
     /** Init containers that failed: when to try again (CrashLoopBackOff), and how many times in a row they failed. */
     private final java.util.Map<ObjectKey, Instant> initBackoff = new java.util.concurrent.ConcurrentHashMap<>();
@@ -116,6 +136,7 @@ public final class SandboxController implements Controller {
             stop(key, "object deleted");
             initBackoff.remove(key);
             initFailures.remove(key);
+            if (pulls != null) pulls.forget(key);
             // the main process's output goes with its Sandbox, as a pod's log does (others' logs: agentboxd's sweep)
             if (stoppedId != null) runtime.deleteLogs(stoppedId);
             configs.deleteVolumes(key.namespace(), key.name()); // its claims' directories go with their owner, as a claim with its pod
@@ -178,6 +199,8 @@ public final class SandboxController implements Controller {
             }
         }
         if (running == null) {
+            Result waiting = awaitImages(key, sandbox, false);
+            if (waiting != null) return waiting;
             SandboxConfig config;
             try {
                 config = configs.forSandbox(sandbox, id);
@@ -216,6 +239,8 @@ public final class SandboxController implements Controller {
         if (running == null) {
             Instant retry = initBackoff.get(key);
             if (retry != null && now.isBefore(retry)) return Result.requeueAfter(Duration.between(now, retry));
+            Result waiting = awaitImages(key, sandbox, true);
+            if (waiting != null) return waiting;
             SandboxConfig config;
             try {
                 config = configs.forSandbox(sandbox, id);
@@ -252,6 +277,7 @@ public final class SandboxController implements Controller {
             }
             initBackoff.remove(key);
             initFailures.remove(key);
+            if (pulls != null) pulls.forget(key); // a later start with imagePullPolicy Always pulls again
             log.info("sandbox {} started as {}", key, id);
             events.normal(sandbox, EventReasons.SANDBOX_POD_CREATED, "Starting", "Started gVisor sandbox " + id);
         }
@@ -282,6 +308,66 @@ public final class SandboxController implements Controller {
         }
         setReady(sandbox, true, Conditions.REASON_DEPENDENCIES_READY, "the gVisor sandbox is running");
         return later;
+    }
+
+    /**
+     * Null when every image the sandbox's containers (init containers first) name is in the store and, with {@code start}
+     * and imagePullPolicy Always, was pulled for this start; otherwise sets Ready=False with why (the pull's progress, the
+     * registry's error, the back-off) and says when to look again. A re-attach ({@code start} false) needs no Always pull.
+     */
+    private Result awaitImages(ObjectKey key, Sandbox sandbox, boolean start) {
+        if (pulls == null) return null;
+        var pod = sandbox.getSpec().getPodTemplate() == null ? null : sandbox.getSpec().getPodTemplate().getSpec();
+        if (pod == null) return null;
+        java.util.List<io.fabric8.kubernetes.api.model.Container> all = new java.util.ArrayList<>();
+        if (pod.getInitContainers() != null) all.addAll(pod.getInitContainers());
+        if (pod.getContainers() != null) all.addAll(pod.getContainers());
+        for (var c : all) {
+            String ref = c.getImage();
+            if (ref == null || ref.isBlank() || dev.agentbox.runtime.ImageStore.BUILTIN.equals(ref)) continue;
+            ImagePuller.Policy policy;
+            try {
+                policy = ImagePuller.Policy.parse(c.getImagePullPolicy(), "imagePullPolicy");
+            } catch (RuntimeFailure e) {
+                continue; // admission refuses it; forSandbox names the field
+            }
+            boolean present = runtime.images().exists(ref);
+            if (policy == ImagePuller.Policy.Never) {
+                if (present) continue;
+                setReady(sandbox, false, REASON_ERR_IMAGE_NEVER_PULL, "container " + c.getName() + ": image " + ref + " is not in agentboxd's image store and its"
+                        + " imagePullPolicy is Never; pull it with `agentbox image pull " + ref + "` or import it with `agentbox image import " + ref + " PATH`");
+                return Result.requeueAfter(Duration.ofSeconds(30));
+            }
+            boolean needed = !present || (start && policy == ImagePuller.Policy.Always);
+            StartPulls.State state = pulls.check(key, ref, policy, needed);
+            switch (state) {
+                case null -> { }
+                case StartPulls.State.Pulled p -> {
+                    if (p.fresh()) events.normal(sandbox, EventReasons.PULLED, "Pulling", "Successfully pulled image " + ref + " in "
+                            + p.took().toMillis() + " ms" + (p.imageId() == null ? "" : " (" + p.imageId() + ")"));
+                }
+                case StartPulls.State.Pulling p -> {
+                    if (!REASON_CONTAINER_CREATING.equals(readyReason(sandbox))) events.normal(sandbox, EventReasons.PULLING, "Pulling", "Pulling image " + ref);
+                    setReady(sandbox, false, REASON_CONTAINER_CREATING, "container " + c.getName() + ": " + p.progress());
+                    return Result.requeueAfter(Duration.ofSeconds(1)); // the message follows the progress; the pull's end wakes it too
+                }
+                case StartPulls.State.Failed f -> {
+                    if (!REASON_ERR_IMAGE_PULL.equals(readyReason(sandbox)) && !REASON_IMAGE_PULL_BACK_OFF.equals(readyReason(sandbox))) {
+                        // as the kubelet: ErrImagePull when a pull has just failed, ImagePullBackOff while it waits to try again
+                        events.warning(sandbox, EventReasons.FAILED, "Pulling", "Failed to pull image " + ref + ": " + f.message());
+                        setReady(sandbox, false, REASON_ERR_IMAGE_PULL, "container " + c.getName() + ": " + f.message());
+                        return Result.requeueAfter(Duration.ofSeconds(1));
+                    }
+                    if (REASON_ERR_IMAGE_PULL.equals(readyReason(sandbox))) events.normal(sandbox, EventReasons.BACK_OFF, "Pulling", "Back-off pulling image " + ref);
+                    // the time of the next try, not a countdown: the message (and the status) stays the same while it waits
+                    setReady(sandbox, false, REASON_IMAGE_PULL_BACK_OFF, "container " + c.getName() + ": back-off pulling image " + ref + " (failure "
+                            + f.failures() + ", back-off " + f.backoff().toSeconds() + " s, next try at " + f.retryAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                            + "): " + f.message());
+                    return Result.requeueAfter(Duration.between(clock.instant(), f.retryAt()).plusMillis(50));
+                }
+            }
+        }
+        return null;
     }
 
     /**
