@@ -29,6 +29,9 @@ if ! command -v gcc >/dev/null 2>&1 || [ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]
 fi
 # the built-in image is the host's /usr: python3 must be in it
 if [ ! -x /usr/bin/python3 ]; then say "installing python3"; apt_install python3-minimal; fi
+# sandbox networks by egress policy (docs/networking.md): ip (iproute2), nft (nftables), nsenter (util-linux)
+if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then say "installing nftables"; apt_install nftables; fi
+if ! command -v ip >/dev/null 2>&1 && [ ! -x /usr/sbin/ip ] && [ ! -x /sbin/ip ]; then say "installing iproute2"; apt_install iproute2; fi
 if ! command -v mvn >/dev/null 2>&1; then say "installing maven"; apt_install maven; fi
 
 # a JDK >= 21: Temurin 25 when present, else whatever java is new enough

@@ -10,6 +10,7 @@ import dev.agentbox.runtime.internal.HostVolumes;
 import dev.agentbox.runtime.internal.InitLog;
 import dev.agentbox.runtime.internal.LocalImageStore;
 import dev.agentbox.runtime.internal.Runsc;
+import dev.agentbox.runtime.internal.SandboxNetwork;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -64,8 +65,13 @@ public final class GvisorRuntime implements SandboxRuntime {
      * @param runsc the runsc binary (PATH is searched)
      * @param logMaxBytes size of a main process log file before the shim rotates it (one old file is kept)
      * @param platform gVisor's platform, {@code ptrace} or {@code systrap} (see {@link #DEFAULT_PLATFORM})
+     * @param networkPool the IPv4 block from which sandboxes with an egress policy get a /30 each (null: 10.240.0.0/16)
+     * @param nameservers the resolv.conf of a sandbox whose {@link Egress} names none (null: this host's non-loopback nameservers)
+     * @param proxyHosts  names the egress proxy resolves from this table instead of DNS (name to IPv4 address): a test seam
+     *                    (tests point names at their test hosts), and a way to pin a name's address
      */
-    public record Options(String runsc, long logMaxBytes, String platform) {
+    public record Options(String runsc, long logMaxBytes, String platform, String networkPool, List<String> nameservers,
+                          Map<String, String> proxyHosts) {
         public static final long DEFAULT_LOG_MAX_BYTES = 10L << 20;
         /**
          * ptrace, not runsc's default systrap. Measured on this 2-core VM (runtime/DESIGN.md, "Platform"): an idle
@@ -83,6 +89,13 @@ public final class GvisorRuntime implements SandboxRuntime {
             if (!PLATFORMS.contains(platform)) {
                 throw new IllegalArgumentException("runtime.platform must be ptrace or systrap, got '" + platform + "'");
             }
+            if (networkPool == null || networkPool.isBlank()) networkPool = SandboxNetwork.DEFAULT_POOL;
+            nameservers = nameservers == null ? SandboxNetwork.hostNameservers() : List.copyOf(nameservers);
+            proxyHosts = Map.copyOf(proxyHosts == null ? Map.of() : proxyHosts);
+        }
+
+        public Options(String runsc, long logMaxBytes, String platform) {
+            this(runsc, logMaxBytes, platform, null, null, null);
         }
 
         public Options(String runsc, long logMaxBytes) {
@@ -90,7 +103,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         }
 
         public static Options defaults() {
-            return new Options("runsc", DEFAULT_LOG_MAX_BYTES, null);
+            return new Options("runsc", DEFAULT_LOG_MAX_BYTES, null, null, null, null);
         }
     }
 
@@ -105,6 +118,8 @@ public final class GvisorRuntime implements SandboxRuntime {
     private final Path storage;
     private final Options options;
     private final LocalImageStore images;
+    private final SandboxNetwork network;
+    private final Map<String, dev.agentbox.runtime.internal.EgressProxy> proxies = new ConcurrentHashMap<>();
     private final Map<String, GvisorSandbox> sandboxes = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> idLocks = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -139,6 +154,54 @@ public final class GvisorRuntime implements SandboxRuntime {
             throw new UncheckedIOException("cannot prepare runtime directory " + base, e);
         }
         this.images = new LocalImageStore(base.resolve("images"));
+        this.network = new SandboxNetwork(base.resolve("net"), options.networkPool());
+        // networks of sandboxes that went while no agentboxd was there (it was killed, say); live ones keep theirs
+        network.sweep(this::gone);
+    }
+
+    /**
+     * Whether runsc says container {@code id} is gone (unknown, or stopped). An answer it cannot give (a timeout) counts as
+     * not gone: a live sandbox's network is never removed on a guess.
+     */
+    private boolean gone(String id) {
+        try {
+            Runsc.Result r = Runsc.run(Runsc.cmd(options.runsc(), root.toString(), "state", id), RUNSC_TIMEOUT);
+            if (r.code() != 0) return r.err().contains("does not exist") || r.err().contains("not found") || r.err().contains("no such");
+            return r.out().contains("\"status\": \"stopped\"") || r.out().contains("\"status\":\"stopped\"");
+        } catch (IOException e) {
+            log.warn("sandbox {}: runsc state: {}", id, e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * Starts sandbox {@code config}'s egress proxy if it has a domain allow-list, and returns the config with the proxy's
+     * environment (HTTPS_PROXY, ...) for every process of the sandbox.
+     */
+    private SandboxConfig withProxy(SandboxConfig config, SandboxNetwork.Handle handle) throws IOException {
+        if (config.egress() == null || config.egress().domains().isEmpty()) return config;
+        stopProxy(config.id());
+        proxies.put(config.id(), new dev.agentbox.runtime.internal.EgressProxy(config.id(), handle.gateway(), config.egress(), this::resolve));
+        return config.withEnv(dev.agentbox.runtime.internal.EgressProxy.environment(handle.gateway()));
+    }
+
+    private List<java.net.InetAddress> resolve(String host) {
+        try {
+            String pinned = options.proxyHosts().get(host.toLowerCase(java.util.Locale.ROOT));
+            return pinned != null ? List.of(java.net.InetAddress.getByName(pinned)) : List.of(java.net.InetAddress.getAllByName(host));
+        } catch (java.net.UnknownHostException e) {
+            return List.of();
+        }
+    }
+
+    private void stopProxy(String id) {
+        var p = proxies.remove(id);
+        if (p != null) p.close();
+    }
+
+    /** The network of sandbox {@code id}: its namespace, veth and addresses, if it has an egress policy. */
+    public Optional<SandboxNetwork.Handle> network(String id) {
+        return network.get(id);
     }
 
     /** Installs a binary from the classpath by atomic rename (running shims keep their old file). */
@@ -283,6 +346,16 @@ public final class GvisorRuntime implements SandboxRuntime {
                 for (SandboxConfig.Volume v : config.volumes()) if (v.scratch()) Files.createDirectories(volumesDir.resolve(v.name()));
                 Map<String, Object> spec = Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir, volumesDir,
                         initRootfs, LocalImageStore::isBuiltin, hostSources::get);
+                if (config.egress() != null) {
+                    Path resolv = bundle.resolve("resolv.conf");
+                    Egress egress = config.egress().nameservers().isEmpty()
+                            ? new Egress(config.egress().rules(), options.nameservers()) : config.egress();
+                    Files.writeString(resolv, dev.agentbox.runtime.internal.EgressRules.resolvConf(egress));
+                    network.destroy(id); // a stale record of an earlier run under this id
+                    SandboxNetwork.Handle handle = network.create(id, config.egress());
+                    Bundle.addNetwork(spec, handle.netnsPath(), resolv);
+                    config = withProxy(config, handle);
+                }
                 HostVolumes.createMountPoints(spec, rootfs, readOnlySources(config, initRootfs));
                 json.writeValue(bundle.resolve("config.json").toFile(), spec);
                 if (imageDir == null && Files.exists(logFile)) {
@@ -364,7 +437,12 @@ public final class GvisorRuntime implements SandboxRuntime {
         }
         if (imageDir != null) cmd.addAll(List.of("--restored", "--main-id", Integer.toString(mainId), "--first-id", Integer.toString(firstId)));
         cmd.add("--");
-        cmd.addAll(List.of(options.runsc(), "--root", root.toString(), "--platform=" + options.platform(), "--network=none", overlay));
+        // With an egress policy the sandbox runs in its own network namespace (Bundle.addNetwork) with gVisor's host network
+        // mode: the Sentry's sockets are sockets of that namespace, whose only way out is the veth filtered on the host side
+        // (SandboxNetwork). runsc 20240729's own netstack (--network=sandbox) refuses every namespace on this kernel: its
+        // root-namespace check looks for /proc/sys/net/core/rmem_default, which recent kernels show in every namespace.
+        String net = config.egress() == null ? "--network=none" : "--network=host";
+        cmd.addAll(List.of(options.runsc(), "--root", root.toString(), "--platform=" + options.platform(), net, overlay));
         if (imageDir == null) cmd.addAll(List.of("run", "--bundle", bundle.toString(), id));
         else cmd.addAll(List.of("restore", "--image-path", imageDir.toString(), "--bundle", bundle.toString(), id));
         return cmd;
@@ -455,6 +533,15 @@ public final class GvisorRuntime implements SandboxRuntime {
                 channel.close("stopped");
                 throw new RuntimeFailure(Kind.FAILED, "the sandbox stopped while agentboxd was away (runsc exited with "
                         + info.runscExitStatus() + ")");
+            }
+            Optional<SandboxNetwork.Handle> handle = config.egress() == null ? Optional.empty() : network.get(id);
+            if (handle.isPresent()) {
+                try {
+                    config = withProxy(config, handle.get()); // the proxy lived in the agentboxd that started the sandbox
+                } catch (IOException e) {
+                    channel.close("cannot start the egress proxy");
+                    throw new RuntimeFailure(Kind.FAILED, "sandbox " + id + ": cannot start its egress proxy: " + e.getMessage(), e);
+                }
             }
             GvisorSandbox sb = new GvisorSandbox(config, channel, logFile(id), () -> destroy(id), this::checkpoint);
             String version;
@@ -687,6 +774,8 @@ public final class GvisorRuntime implements SandboxRuntime {
         } catch (IOException e) {
             log.warn("sandbox {}: cleanup: {}", id, e.toString());
         }
+        stopProxy(id);
+        network.destroy(id);
     }
 
     /**
@@ -730,6 +819,7 @@ public final class GvisorRuntime implements SandboxRuntime {
     public void close() {
         closed = true;
         for (GvisorSandbox sb : sandboxes.values()) sb.channel().close("agentboxd detached; the sandbox keeps running");
+        for (String id : List.copyOf(proxies.keySet())) stopProxy(id); // started again on re-attach
         sandboxes.clear();
     }
 }

@@ -17,6 +17,7 @@ import java.util.Set;
  *                              ENOSPC; disk volumes without a sizeLimit get this size too. 0: unbounded (in memory)
  * @param capabilities what commands running as root get (Kubernetes names, e.g. CHOWN); other users get none
  * @param initContainers run in order, each to completion, before the main process starts (see {@link InitContainer})
+ * @param egress what the sandbox may reach on the network; null: no network at all (see {@link Egress})
  */
 public record SandboxConfig(
         String id,
@@ -35,7 +36,8 @@ public record SandboxConfig(
         String hostname,
         long ephemeralStorageBytes,
         Set<String> capabilities,
-        List<InitContainer> initContainers) {
+        List<InitContainer> initContainers,
+        Egress egress) {
 
     public static final int DEFAULT_MAX_PROCESSES = 256;
     /** What a root command gets when the pod says nothing: see {@code Capabilities.COMMAND_DEFAULT}. */
@@ -48,12 +50,35 @@ public record SandboxConfig(
         return dev.agentbox.runtime.internal.Capabilities.canonical(name);
     }
 
+    /** No network. */
+    public SandboxConfig(String id, String image, List<String> command, Map<String, String> env, String workingDir,
+                         long memoryLimitBytes, long cpuMillis, int maxProcesses, int uid, int gid, boolean readOnlyRootFilesystem,
+                         List<Volume> volumes, List<Mount> mounts, String hostname, long ephemeralStorageBytes, Set<String> capabilities,
+                         List<InitContainer> initContainers) {
+        this(id, image, command, env, workingDir, memoryLimitBytes, cpuMillis, maxProcesses, uid, gid, readOnlyRootFilesystem,
+                volumes, mounts, hostname, ephemeralStorageBytes, capabilities, initContainers, null);
+    }
+
+    /** This config with {@code egress} as its network policy. */
+    public SandboxConfig withEgress(Egress egress) {
+        return new SandboxConfig(id, image, command, env, workingDir, memoryLimitBytes, cpuMillis, maxProcesses, uid, gid, readOnlyRootFilesystem,
+                volumes, mounts, hostname, ephemeralStorageBytes, capabilities, initContainers, egress);
+    }
+
+    /** This config with {@code extra} added to its environment (its own variables win). */
+    public SandboxConfig withEnv(Map<String, String> extra) {
+        Map<String, String> merged = new java.util.HashMap<>(extra);
+        merged.putAll(env);
+        return new SandboxConfig(id, image, command, merged, workingDir, memoryLimitBytes, cpuMillis, maxProcesses, uid, gid, readOnlyRootFilesystem,
+                volumes, mounts, hostname, ephemeralStorageBytes, capabilities, initContainers, egress);
+    }
+
     /** No volumes, no init containers, no storage limit and the default capabilities. */
     public SandboxConfig(String id, String image, List<String> command, Map<String, String> env, String workingDir,
                          long memoryLimitBytes, long cpuMillis, int maxProcesses, int uid, int gid, boolean readOnlyRootFilesystem,
                          String hostname) {
         this(id, image, command, env, workingDir, memoryLimitBytes, cpuMillis, maxProcesses, uid, gid, readOnlyRootFilesystem,
-                List.of(), List.of(), hostname, 0, DEFAULT_CAPABILITIES, List.of());
+                List.of(), List.of(), hostname, 0, DEFAULT_CAPABILITIES, List.of(), null);
     }
 
     public SandboxConfig {

@@ -64,14 +64,23 @@ public final class LocalAdmission implements Admission {
                     warnings.add("spec.volumeClaimTemplatesPolicy: agentboxd refuses a claim's own volumeClaimTemplates whatever the policy "
                             + "(the template's spec.volumeClaimTemplates work; the Kubernetes operator honours the policy)");
                 }
-                if (t.getSpec().getNetworkPolicy() != null) {
-                    warnings.add("spec.networkPolicy: agentboxd runs every sandbox without a network; the policy is stored but only enforced by the Kubernetes operator");
+                // egress is enforced (docs/networking.md); what one host cannot honour is refused or named in a warning
+                try {
+                    dev.agentbox.server.sandbox.EgressPolicies.egress(t.getSpec().getNetworkPolicy(), "spec.networkPolicy");
+                } catch (dev.agentbox.api.InvalidException e) {
+                    errors.addAll(e.errors());
                 }
+                try {
+                    dev.agentbox.server.sandbox.EgressPolicies.domains(t.getMetadata().getAnnotations());
+                } catch (dev.agentbox.api.InvalidException e) {
+                    errors.addAll(e.errors());
+                }
+                warnings.addAll(dev.agentbox.server.sandbox.EgressPolicies.warnings(t.getSpec().getNetworkPolicy(), "spec.networkPolicy"));
             }
             case Sandbox s -> {
                 checkPod(s.getSpec().getPodTemplate() == null ? null : s.getSpec().getPodTemplate().getSpec(), claimNames(s.getSpec().getVolumeClaimTemplates()), errors, warnings);
                 if (Boolean.TRUE.equals(s.getSpec().getService())) {
-                    warnings.add("spec.service: sandboxes have no network on agentboxd; no service is created");
+                    warnings.add("spec.service: nothing can connect into a sandbox on agentboxd (its ports are reached through the agent channel); no service is created");
                 }
             }
             case SandboxWarmPool p -> {

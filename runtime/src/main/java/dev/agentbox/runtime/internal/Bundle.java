@@ -106,6 +106,21 @@ public final class Bundle {
     }
 
     /**
+     * Gives the sandbox the network namespace {@code netns} (made by {@code SandboxNetwork}) instead of a new empty one,
+     * and {@code resolvConf} (its generated resolv.conf) at /etc/resolv.conf, read-only.
+     */
+    @SuppressWarnings("unchecked")
+    public static void addNetwork(Map<String, Object> spec, Path netns, Path resolvConf) {
+        ((List<Map<String, Object>>) spec.get("mounts")).add(mount("/etc/resolv.conf", "bind", resolvConf.toString(), List.of("rbind", "ro", "nosuid", "nodev")));
+        Map<String, Object> linux = (Map<String, Object>) spec.get("linux");
+        List<Map<String, Object>> namespaces = new ArrayList<>();
+        for (Map<String, Object> ns : (List<Map<String, Object>>) linux.get("namespaces")) {
+            namespaces.add("network".equals(ns.get("type")) ? Map.of("type", "network", "path", netns.toString()) : ns);
+        }
+        linux.put("namespaces", namespaces);
+    }
+
+    /**
      * The host memory cgroup's limit: the sandbox's memory limit, plus its root overlay (a tmpfs of the
      * storage limit, whose pages are charged to this cgroup), plus room for gVisor's own memory. Inside,
      * RLIMIT_AS stops one process at the memory limit and the shim's watchdog stops the sum of them, so

@@ -56,7 +56,7 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
             new Images(java.util.List.of(), "", 600),
             false,
             new Tls(true),
-            new Runtime(dev.agentbox.runtime.GvisorRuntime.Options.DEFAULT_PLATFORM));
+            new Runtime(dev.agentbox.runtime.GvisorRuntime.Options.DEFAULT_PLATFORM, "10.240.0.0/16", java.util.List.of(), Map.of()));
 
     public DaemonSettings {
         Objects.requireNonNull(quotas, "quotas");
@@ -130,9 +130,23 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
      * @param platform gVisor's platform for every sandbox: {@code ptrace} (the default: an idle sandbox costs no CPU;
      *        measured in runtime/DESIGN.md, "Platform") or {@code systrap} (runsc's own default)
      */
-    public record Runtime(String platform) {
+    /**
+     * @param networkPool the IPv4 block sandboxes with an egress policy get a /30 of each (docs/networking.md)
+     * @param nameservers what such a sandbox's resolv.conf names; empty: this host's non-loopback nameservers
+     * @param proxyHosts  names the egress proxy resolves from this table (name to IPv4 address) instead of DNS: pins a name,
+     *                    and is how tests point names at their test hosts
+     */
+    public record Runtime(String platform, String networkPool, java.util.List<String> nameservers, Map<String, String> proxyHosts) {
         public Runtime {
             Objects.requireNonNull(platform, "platform");
+            Objects.requireNonNull(networkPool, "networkPool");
+            Objects.requireNonNull(nameservers, "nameservers");
+            nameservers = java.util.List.copyOf(nameservers);
+            dev.agentbox.runtime.internal.SandboxNetwork.checkPool(networkPool);
+            new dev.agentbox.runtime.Egress(java.util.List.of(), nameservers); // each one an IPv4 address
+            Objects.requireNonNull(proxyHosts, "proxyHosts");
+            proxyHosts = Map.copyOf(proxyHosts);
+            new dev.agentbox.runtime.Egress(java.util.List.of(), java.util.List.copyOf(proxyHosts.values()), java.util.List.copyOf(proxyHosts.keySet()));
             if (!dev.agentbox.runtime.GvisorRuntime.Options.PLATFORMS.contains(platform)) {
                 throw new IllegalArgumentException("platform must be ptrace or systrap, got '" + platform + "' (kvm is not offered: see runtime/DESIGN.md)");
             }

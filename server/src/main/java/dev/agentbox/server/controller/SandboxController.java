@@ -15,6 +15,7 @@ import dev.agentbox.runtime.SandboxRuntime;
 import dev.agentbox.api.EventReasons;
 import dev.agentbox.server.EventRecorder;
 import dev.agentbox.server.sandbox.ConfigMissingException;
+import dev.agentbox.server.sandbox.EgressPolicies;
 import dev.agentbox.server.sandbox.LiveSandboxes;
 import dev.agentbox.server.sandbox.ProbeRunner;
 import dev.agentbox.server.sandbox.Probes;
@@ -203,7 +204,7 @@ public final class SandboxController implements Controller {
             if (waiting != null) return waiting;
             SandboxConfig config;
             try {
-                config = configs.forSandbox(sandbox, id);
+                config = withNetwork(sandbox, configs.forSandbox(sandbox, id));
             } catch (ConfigMissingException e) {
                 // as the kubelet's CreateContainerConfigError: not started; a write of a ConfigMap or Secret in the namespace
                 // reconciles it again (EventRouter), and the 30 s retry covers a missed event
@@ -243,7 +244,7 @@ public final class SandboxController implements Controller {
             if (waiting != null) return waiting;
             SandboxConfig config;
             try {
-                config = configs.forSandbox(sandbox, id);
+                config = withNetwork(sandbox, configs.forSandbox(sandbox, id));
                 configs.prepareVolumes(sandbox);
             } catch (ConfigMissingException e) {
                 setReady(sandbox, false, ConfigMissingException.REASON, e.getMessage());
@@ -538,5 +539,21 @@ public final class SandboxController implements Controller {
 
     static Instant parseTime(String rfc3339) {
         return rfc3339 == null || rfc3339.isEmpty() ? null : java.time.OffsetDateTime.parse(rfc3339).toInstant();
+    }
+
+    /**
+     * {@code config} with the egress policy of the sandbox's template (the template-ref annotation a claim or warm pool
+     * sets, in the sandbox's namespace) and its {@link EgressPolicies#DOMAINS_ANNOTATION}. No template, or one with neither:
+     * no network.
+     */
+    private SandboxConfig withNetwork(Sandbox sandbox, SandboxConfig config) {
+        var annotations = sandbox.getMetadata().getAnnotations();
+        String name = annotations == null ? null : annotations.get(dev.agentbox.api.Names.SANDBOX_TEMPLATE_REF_ANNOTATION);
+        if (name == null) return config;
+        var template = store.get(dev.agentbox.api.extensions.v1beta1.SandboxTemplate.class, sandbox.getMetadata().getNamespace(), name);
+        if (template.isEmpty() || template.get().getSpec() == null) return config;
+        var t = template.get();
+        return config.withEgress(EgressPolicies.egress(t.getSpec().getNetworkPolicy(), EgressPolicies.domains(t.getMetadata().getAnnotations()),
+                "SandboxTemplate " + name + ": spec.networkPolicy"));
     }
 }
