@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.agentbox.runtime.RuntimeFailure.Kind;
 import dev.agentbox.runtime.internal.AgentChannel;
 import dev.agentbox.runtime.internal.Bundle;
+import dev.agentbox.runtime.internal.BuiltinImage;
 import dev.agentbox.runtime.internal.GvisorSandbox;
 import dev.agentbox.runtime.internal.HostVolumes;
 import dev.agentbox.runtime.internal.InitLog;
@@ -64,8 +65,9 @@ public final class GvisorRuntime implements SandboxRuntime {
      * @param runsc the runsc binary (PATH is searched)
      * @param logMaxBytes size of a main process log file before the shim rotates it (one old file is kept)
      * @param platform gVisor's platform, {@code ptrace} or {@code systrap} (see {@link #DEFAULT_PLATFORM})
+     * @param builtinPackages Debian packages the built-in image has besides its defaults (see docs/images.md)
      */
-    public record Options(String runsc, long logMaxBytes, String platform) {
+    public record Options(String runsc, long logMaxBytes, String platform, List<String> builtinPackages) {
         public static final long DEFAULT_LOG_MAX_BYTES = 10L << 20;
         /**
          * ptrace, not runsc's default systrap. Measured on this 2-core VM (runtime/DESIGN.md, "Platform"): an idle
@@ -83,14 +85,24 @@ public final class GvisorRuntime implements SandboxRuntime {
             if (!PLATFORMS.contains(platform)) {
                 throw new IllegalArgumentException("runtime.platform must be ptrace or systrap, got '" + platform + "'");
             }
+            builtinPackages = builtinPackages == null ? List.of() : List.copyOf(builtinPackages);
+            for (String p : builtinPackages) {
+                if (!p.matches("[a-z0-9][a-z0-9+.-]+")) {
+                    throw new IllegalArgumentException("runtime.builtinPackages: '" + p + "' is not a Debian package name (lower-case letters, digits, + - .)");
+                }
+            }
+        }
+
+        public Options(String runsc, long logMaxBytes, String platform) {
+            this(runsc, logMaxBytes, platform, List.of());
         }
 
         public Options(String runsc, long logMaxBytes) {
-            this(runsc, logMaxBytes, null);
+            this(runsc, logMaxBytes, null, List.of());
         }
 
         public static Options defaults() {
-            return new Options("runsc", DEFAULT_LOG_MAX_BYTES, null);
+            return new Options("runsc", DEFAULT_LOG_MAX_BYTES, null, List.of());
         }
     }
 
@@ -138,7 +150,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare runtime directory " + base, e);
         }
-        this.images = new LocalImageStore(base.resolve("images"));
+        this.images = new LocalImageStore(base.resolve("images"), BuiltinImage.Spec.withExtra(options.builtinPackages()), this::rootfsInUse);
     }
 
     /** Installs a binary from the classpath by atomic rename (running shims keep their old file). */
@@ -281,8 +293,7 @@ public final class GvisorRuntime implements SandboxRuntime {
                 Files.createDirectories(bundle);
                 Path volumesDir = bundle.resolve("volumes");
                 for (SandboxConfig.Volume v : config.volumes()) if (v.scratch()) Files.createDirectories(volumesDir.resolve(v.name()));
-                Map<String, Object> spec = Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir, volumesDir,
-                        initRootfs, LocalImageStore::isBuiltin, hostSources::get);
+                Map<String, Object> spec = Bundle.spec(config, rootfs, agentDir, volumesDir, initRootfs, hostSources::get);
                 HostVolumes.createMountPoints(spec, rootfs, readOnlySources(config, initRootfs));
                 json.writeValue(bundle.resolve("config.json").toFile(), spec);
                 if (imageDir == null && Files.exists(logFile)) {
@@ -371,14 +382,41 @@ public final class GvisorRuntime implements SandboxRuntime {
     }
 
     /**
-     * The host directories a sandbox sees read-only: the agent's, the built-in image's /usr, init containers' root
-     * filesystems and the file volumes (configMap, secret, ...).
+     * Builds the built-in image now, if it is not built yet (its first sandbox would otherwise wait for it), on a thread
+     * of its own; a failure is logged here and reported again, with what to do, by the start that needs the image.
+     */
+    public void prepareBuiltinImage() {
+        Thread.ofPlatform().daemon().name("agentbox-builtin-image").start(() -> {
+            try {
+                images.rootfs(ImageStore.BUILTIN);
+            } catch (RuntimeFailure e) {
+                log.warn("the built-in image {} is not available: {}", ImageStore.BUILTIN, e.getMessage());
+            }
+        });
+    }
+
+    /** Whether a sandbox of this runtime (a bundle, even of a sandbox an earlier agentboxd started) names this rootfs. */
+    private boolean rootfsInUse(Path rootfs) {
+        String quoted = "\"" + rootfs + "\"";
+        try (java.util.stream.Stream<Path> s = Files.list(bundles)) {
+            return s.anyMatch(b -> {
+                try {
+                    return Files.readString(b.resolve("config.json")).contains(quoted);
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } catch (IOException e) {
+            return true; // cannot tell: keep it
+        }
+    }
+
+    /**
+     * The host directories a sandbox sees read-only: the agent's, init containers' root filesystems and the file
+     * volumes (configMap, secret, ...). The built-in image is a rootfs like any other (no host /usr is mounted).
      */
     private List<Path> readOnlySources(SandboxConfig config, Map<String, Path> initRootfs) {
         java.util.Set<Path> ro = new java.util.LinkedHashSet<>(List.of(agentDir));
-        if (LocalImageStore.isBuiltin(config.image()) || config.initContainers().stream().anyMatch(i -> LocalImageStore.isBuiltin(i.image()))) {
-            ro.add(Path.of("/usr"));
-        }
         ro.addAll(initRootfs.values());
         for (SandboxConfig.Volume v : config.volumes()) if (v.medium() == SandboxConfig.Volume.Medium.HOST_FILES) ro.add(v.hostPath());
         return List.copyOf(ro);

@@ -124,7 +124,9 @@ public final class Agentboxd implements AutoCloseable {
         store.setGuard(new QuotaGuard(store, settings.quotas(), config.effectiveConfigFile()));
         this.events = new EventRecorder(store, clock);
         this.tokens = new Tokens(dir, mapper);
-        GvisorRuntime gvisor = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes(), settings.runtime().platform()));
+        GvisorRuntime gvisor = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes(), settings.runtime().platform(),
+                settings.runtime().builtinPackages()));
+        gvisor.prepareBuiltinImage(); // built once (seconds) while the rest of the daemon starts, not at its first sandbox
         this.runtime = gvisor;
         DaemonSettings.Images imageSettings = settings.images();
         ImagePuller puller = new ImagePuller(runtime.images(), new ImagePuller.Settings(dir.resolve("image-cache"), imageSettings.dockerConfigPath(),

@@ -56,7 +56,7 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
             new Images(java.util.List.of(), "", 600),
             false,
             new Tls(true),
-            new Runtime(dev.agentbox.runtime.GvisorRuntime.Options.DEFAULT_PLATFORM));
+            new Runtime(dev.agentbox.runtime.GvisorRuntime.Options.DEFAULT_PLATFORM, java.util.List.of()));
 
     public DaemonSettings {
         Objects.requireNonNull(quotas, "quotas");
@@ -129,10 +129,19 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
     /**
      * @param platform gVisor's platform for every sandbox: {@code ptrace} (the default: an idle sandbox costs no CPU;
      *        measured in runtime/DESIGN.md, "Platform") or {@code systrap} (runsc's own default)
+     * @param builtinPackages installed Debian packages the built-in image agentbox/builtin has besides its defaults
+     *        (with their dependencies; docs/images.md)
      */
-    public record Runtime(String platform) {
+    public record Runtime(String platform, java.util.List<String> builtinPackages) {
         public Runtime {
             Objects.requireNonNull(platform, "platform");
+            Objects.requireNonNull(builtinPackages, "builtinPackages");
+            builtinPackages = java.util.List.copyOf(builtinPackages);
+            for (String p : builtinPackages) {
+                if (!p.matches("[a-z0-9][a-z0-9+.-]+")) {
+                    throw new IllegalArgumentException("builtinPackages: '" + p + "' is not a Debian package name (lower-case letters, digits, + - .)");
+                }
+            }
             if (!dev.agentbox.runtime.GvisorRuntime.Options.PLATFORMS.contains(platform)) {
                 throw new IllegalArgumentException("platform must be ptrace or systrap, got '" + platform + "' (kvm is not offered: see runtime/DESIGN.md)");
             }
