@@ -27,8 +27,13 @@ fi
 if ! command -v gcc >/dev/null 2>&1 || [ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]; then
   say "installing gcc and libc6-dev"; apt_install gcc libc6-dev
 fi
-# the built-in image is the host's /usr: python3 must be in it
-if [ ! -x /usr/bin/python3 ]; then say "installing python3"; apt_install python3-minimal; fi
+# the built-in image agentbox/builtin is built from these installed Debian packages (and their dependencies; the list
+# is BuiltinImage.DEFAULT_PACKAGES, docs/images.md): install the ones a minimal Debian lacks (python3, procps)
+builtin_missing=()
+for p in base-files bash coreutils dash grep sed mawk findutils procps util-linux hostname tar gzip python3; do
+  dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || builtin_missing+=("$p")
+done
+if [ "${#builtin_missing[@]}" -gt 0 ]; then say "installing ${builtin_missing[*]} (for the built-in image)"; apt_install "${builtin_missing[@]}"; fi
 # sandbox networks by egress policy (docs/networking.md): ip (iproute2), nft (nftables), nsenter (util-linux)
 if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then say "installing nftables"; apt_install nftables; fi
 if ! command -v ip >/dev/null 2>&1 && [ ! -x /usr/sbin/ip ] && [ ! -x /sbin/ip ]; then say "installing iproute2"; apt_install iproute2; fi

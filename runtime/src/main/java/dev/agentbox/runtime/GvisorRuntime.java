@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.agentbox.runtime.RuntimeFailure.Kind;
 import dev.agentbox.runtime.internal.AgentChannel;
 import dev.agentbox.runtime.internal.Bundle;
+import dev.agentbox.runtime.internal.BuiltinImage;
 import dev.agentbox.runtime.internal.GvisorSandbox;
 import dev.agentbox.runtime.internal.HostVolumes;
 import dev.agentbox.runtime.internal.InitLog;
@@ -69,9 +70,10 @@ public final class GvisorRuntime implements SandboxRuntime {
      * @param nameservers the resolv.conf of a sandbox whose {@link Egress} names none (null: this host's non-loopback nameservers)
      * @param proxyHosts  names the egress proxy resolves from this table instead of DNS (name to IPv4 address): a test seam
      *                    (tests point names at their test hosts), and a way to pin a name's address
+     * @param builtinPackages Debian packages the built-in image has besides its defaults (see docs/images.md)
      */
     public record Options(String runsc, long logMaxBytes, String platform, String networkPool, List<String> nameservers,
-                          Map<String, String> proxyHosts) {
+                          Map<String, String> proxyHosts, List<String> builtinPackages) {
         public static final long DEFAULT_LOG_MAX_BYTES = 10L << 20;
         /**
          * ptrace, not runsc's default systrap. Measured on this 2-core VM (runtime/DESIGN.md, "Platform"): an idle
@@ -92,10 +94,16 @@ public final class GvisorRuntime implements SandboxRuntime {
             if (networkPool == null || networkPool.isBlank()) networkPool = SandboxNetwork.DEFAULT_POOL;
             nameservers = nameservers == null ? SandboxNetwork.hostNameservers() : List.copyOf(nameservers);
             proxyHosts = Map.copyOf(proxyHosts == null ? Map.of() : proxyHosts);
+            builtinPackages = builtinPackages == null ? List.of() : List.copyOf(builtinPackages);
+            for (String p : builtinPackages) {
+                if (!p.matches("[a-z0-9][a-z0-9+.-]+")) {
+                    throw new IllegalArgumentException("runtime.builtinPackages: '" + p + "' is not a Debian package name (lower-case letters, digits, + - .)");
+                }
+            }
         }
 
         public Options(String runsc, long logMaxBytes, String platform) {
-            this(runsc, logMaxBytes, platform, null, null, null);
+            this(runsc, logMaxBytes, platform, null, null, null, List.of());
         }
 
         public Options(String runsc, long logMaxBytes) {
@@ -103,7 +111,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         }
 
         public static Options defaults() {
-            return new Options("runsc", DEFAULT_LOG_MAX_BYTES, null, null, null, null);
+            return new Options("runsc", DEFAULT_LOG_MAX_BYTES, null, null, null, null, List.of());
         }
     }
 
@@ -153,7 +161,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare runtime directory " + base, e);
         }
-        this.images = new LocalImageStore(base.resolve("images"));
+        this.images = new LocalImageStore(base.resolve("images"), BuiltinImage.Spec.withExtra(options.builtinPackages()), this::rootfsInUse);
         this.network = new SandboxNetwork(base.resolve("net"), options.networkPool());
         // networks of sandboxes that went while no agentboxd was there (it was killed, say); live ones keep theirs
         network.sweep(this::gone);
@@ -344,8 +352,7 @@ public final class GvisorRuntime implements SandboxRuntime {
                 Files.createDirectories(bundle);
                 Path volumesDir = bundle.resolve("volumes");
                 for (SandboxConfig.Volume v : config.volumes()) if (v.scratch()) Files.createDirectories(volumesDir.resolve(v.name()));
-                Map<String, Object> spec = Bundle.spec(config, rootfs, LocalImageStore.isBuiltin(config.image()), agentDir, volumesDir,
-                        initRootfs, LocalImageStore::isBuiltin, hostSources::get);
+                Map<String, Object> spec = Bundle.spec(config, rootfs, agentDir, volumesDir, initRootfs, hostSources::get);
                 if (config.egress() != null) {
                     Path resolv = bundle.resolve("resolv.conf");
                     Egress egress = config.egress().nameservers().isEmpty()
@@ -356,13 +363,13 @@ public final class GvisorRuntime implements SandboxRuntime {
                     Bundle.addNetwork(spec, handle.netnsPath(), resolv);
                     config = withProxy(config, handle);
                 }
-                HostVolumes.createMountPoints(spec, rootfs, readOnlySources(config, initRootfs));
+                HostVolumes.createMountPoints(spec, rootfs, readOnlySources(config, rootfs, initRootfs));
                 json.writeValue(bundle.resolve("config.json").toFile(), spec);
                 if (imageDir == null && Files.exists(logFile)) {
                     // started again under the same id (restartPolicy): the last run's output becomes the previous file
                     Files.move(logFile, Path.of(logFile + ".1"), StandardCopyOption.REPLACE_EXISTING);
                 }
-                Runsc.Result r = Runsc.run(shimCommand(config, bundle, logFile, imageDir, mainId, firstId, initRootfs), SHIM_START_TIMEOUT);
+                Runsc.Result r = Runsc.run(shimCommand(config, bundle, logFile, imageDir, mainId, firstId, rootfs, initRootfs), SHIM_START_TIMEOUT);
                 if (r.code() != 0) {
                     throw new RuntimeFailure(Kind.FAILED, "the shim of sandbox " + id + " did not start (exit " + r.code() + "): " + r.err().strip());
                 }
@@ -415,14 +422,14 @@ public final class GvisorRuntime implements SandboxRuntime {
     }
 
     private List<String> shimCommand(SandboxConfig config, Path bundle, Path logFile, Path imageDir, int mainId, int firstId,
-                                     Map<String, Path> initRootfs) throws IOException {
+                                     Path rootfs, Map<String, Path> initRootfs) throws IOException {
         String id = config.id();
         List<String> cmd = new ArrayList<>(List.of(shimBinary.toString(), "--id", id, "--socket", shimDir.resolve(id).toString(),
                 "--pid-file", pidFile(id).toString(), "--log", logFile.toString(), "--log-max-bytes", Long.toString(options.logMaxBytes()),
                 "--runsc-log", bundle.resolve("runsc.log").toString(), "--shim-log", bundle.resolve("shim.log").toString()));
         // read-only for the host kernel too, in the shim's mount namespace: the sandbox's read-only binds
         // (a root process inside could otherwise truncate their host files, see agentbox-shim.c)
-        for (Path ro : readOnlySources(config, initRootfs)) cmd.addAll(List.of("--ro", ro.toString()));
+        for (Path ro : readOnlySources(config, rootfs, initRootfs)) cmd.addAll(List.of("--ro", ro.toString()));
         String overlay = "--overlay2=root:memory";
         if (config.ephemeralStorageBytes() > 0) {
             Path dir = storage.resolve(id);
@@ -449,14 +456,43 @@ public final class GvisorRuntime implements SandboxRuntime {
     }
 
     /**
-     * The host directories a sandbox sees read-only: the agent's, the built-in image's /usr, init containers' root
-     * filesystems and the file volumes (configMap, secret, ...).
+     * Builds the built-in image now, if it is not built yet (its first sandbox would otherwise wait for it), on a thread
+     * of its own; a failure is logged here and reported again, with what to do, by the start that needs the image.
      */
-    private List<Path> readOnlySources(SandboxConfig config, Map<String, Path> initRootfs) {
-        java.util.Set<Path> ro = new java.util.LinkedHashSet<>(List.of(agentDir));
-        if (LocalImageStore.isBuiltin(config.image()) || config.initContainers().stream().anyMatch(i -> LocalImageStore.isBuiltin(i.image()))) {
-            ro.add(Path.of("/usr"));
+    public void prepareBuiltinImage() {
+        Thread.ofPlatform().daemon().name("agentbox-builtin-image").start(() -> {
+            try {
+                images.rootfs(ImageStore.BUILTIN);
+            } catch (RuntimeFailure e) {
+                log.warn("the built-in image {} is not available: {}", ImageStore.BUILTIN, e.getMessage());
+            }
+        });
+    }
+
+    /** Whether a sandbox of this runtime (a bundle, even of a sandbox an earlier agentboxd started) names this rootfs. */
+    private boolean rootfsInUse(Path rootfs) {
+        String quoted = "\"" + rootfs + "\"";
+        try (java.util.stream.Stream<Path> s = Files.list(bundles)) {
+            return s.anyMatch(b -> {
+                try {
+                    return Files.readString(b.resolve("config.json")).contains(quoted);
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } catch (IOException e) {
+            return true; // cannot tell: keep it
         }
+    }
+
+    /**
+     * The host directories a sandbox sees read-only: the agent's, its image's root filesystem (writes inside go to the
+     * sandbox's overlay; an image is shared by every sandbox of it, and the built-in image's files are hard links to
+     * the host's package files, so the host kernel must refuse writes to them whatever the gofer does), init
+     * containers' root filesystems and the file volumes (configMap, secret, ...).
+     */
+    private List<Path> readOnlySources(SandboxConfig config, Path rootfs, Map<String, Path> initRootfs) {
+        java.util.Set<Path> ro = new java.util.LinkedHashSet<>(List.of(agentDir, rootfs));
         ro.addAll(initRootfs.values());
         for (SandboxConfig.Volume v : config.volumes()) if (v.medium() == SandboxConfig.Volume.Medium.HOST_FILES) ro.add(v.hostPath());
         return List.copyOf(ro);

@@ -3,7 +3,10 @@ package dev.agentbox.runtime;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Root filesystems by name. {@link #BUILTIN} is the host's /usr read-only plus a generated /etc. */
+/**
+ * Root filesystems by name. {@link #BUILTIN} is built from an explicit list of the host's Debian packages (python3 and
+ * a few common libraries) plus a generated /etc; see docs/images.md.
+ */
 public interface ImageStore {
     String BUILTIN = "agentbox/builtin";
 

@@ -62,7 +62,7 @@ class EgressTest {
             ni.inetAddresses().filter(i -> i instanceof Inet4Address).forEach(i -> hostAddresses.add(i.getHostAddress()));
         }
         runtime = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", 0, null, null, null,
-                Map.of("allowed.test", "203.0.113.10", "www.allowed.test", "203.0.113.10", "other.test", "203.0.113.20")));
+                Map.of("allowed.test", "203.0.113.10", "www.allowed.test", "203.0.113.10", "other.test", "203.0.113.20"), List.of()));
         List<Egress.Rule> rulesA = new ArrayList<>(List.of(
                 rule(TestHosts.address(1) + "/32", "TCP", 8080),
                 rule(TestHosts.address(1) + "/32", "UDP", 53),

@@ -95,24 +95,53 @@ class HostileCodeTest {
         assertThat(err(r)).contains("Read-only file system");
         assertThat(java.nio.file.Files.readString(agentDir.resolve("canary"))).isEqualTo("precious\n");
         assertThat(java.nio.file.Files.size(agentDir.resolve("init"))).isEqualTo(init);
-        // and through the files API, which writes as the agent (with CAP_DAC_OVERRIDE), on the built-in image's /usr:
-        // the canary lives in /usr only because that is the host directory the built-in image mounts
-        Path usrCanary = Path.of("/usr/local/lib/agentbox-test-canary-" + ProcessHandle.current().pid());
-        java.nio.file.Files.writeString(usrCanary, "precious\n");
-        try {
-            for (RunningSandbox sb : List.of(root, user)) {
-                try {
-                    sb.files().write(usrCanary.toString(), new byte[0], 0644);
-                } catch (RuntimeFailure expected) {
-                    assertThat(expected.getMessage()).contains("Read-only file system");
-                }
-                sh(sb, ": > " + usrCanary + " 2>/dev/null; true", 10);
-                assertThat(java.nio.file.Files.readString(usrCanary)).as("host file after uid " + sb.config().uid()).isEqualTo("precious\n");
+        // and through the files API, which writes as the agent (with CAP_DAC_OVERRIDE), on a file of the built-in image:
+        // its host file (in the image's directory, the root overlay's lower layer, shared by every sandbox) stays intact.
+        // The image's generated package list, not one of its package files: those are hard links to the host's /usr.
+        Path image = ((dev.agentbox.runtime.internal.LocalImageStore) runtime.images()).rootfs(ImageStore.BUILTIN);
+        String inside = "/" + dev.agentbox.runtime.internal.BuiltinImage.PACKAGES_FILE;
+        Path host = image.resolve(dev.agentbox.runtime.internal.BuiltinImage.PACKAGES_FILE);
+        String before = java.nio.file.Files.readString(host);
+        for (RunningSandbox sb : List.of(root, user)) {
+            try {
+                sb.files().write(inside, new byte[0], 0644);
+            } catch (RuntimeFailure refused) {
+                // the default user may not write there; root may, into its own overlay
             }
-        } finally {
-            java.nio.file.Files.deleteIfExists(usrCanary);
+            sh(sb, ": > " + inside + " 2>/dev/null; true", 10);
+            assertThat(java.nio.file.Files.readString(host)).as("the image's file on the host after uid " + sb.config().uid()).isEqualTo(before);
         }
         assertUsable(root);
+    }
+
+    @Test
+    void writingThroughAHardLinkedFileOfTheBuiltinImageFromInsideLeavesItsHostFileIntact() throws Exception {
+        // the built-in image's package files are hard links to the host's own /usr files: a write that reached the lower
+        // layer would change the host's file. A canary this test creates (outside the rootfs) stands in for such a file,
+        // linked into the image the same way; the shim makes the image read-only for the host kernel (agentbox-shim --ro).
+        Path image = ((dev.agentbox.runtime.internal.LocalImageStore) runtime.images()).rootfs(ImageStore.BUILTIN);
+        String name = "hostile-canary-" + java.util.UUID.randomUUID();
+        Path canary = image.getParent().resolveSibling(name);
+        Path link = image.resolve("usr/share/" + name);
+        java.nio.file.Files.writeString(canary, "precious\n");
+        try {
+            java.nio.file.Files.createLink(link, canary);
+            for (RunningSandbox sb : List.of(root, user)) {
+                try {
+                    sb.files().write("/usr/share/" + name, new byte[0], 0644);
+                } catch (RuntimeFailure refused) {
+                    // refused is fine: the point is the host file
+                }
+                sh(sb, "f=/usr/share/" + name + "; : > $f; echo more >> $f; chmod 777 $f; rm -f $f; true", 10);
+                assertThat(java.nio.file.Files.readString(canary)).as("the linked host file after uid " + sb.config().uid()).isEqualTo("precious\n");
+                assertThat(java.nio.file.Files.getPosixFilePermissions(canary)).doesNotContain(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
+                assertThat(link).exists();
+            }
+            assertUsable(root);
+        } finally {
+            java.nio.file.Files.deleteIfExists(link);
+            java.nio.file.Files.deleteIfExists(canary);
+        }
     }
 
     @Test

@@ -126,7 +126,8 @@ public final class Agentboxd implements AutoCloseable {
         this.tokens = new Tokens(dir, mapper);
         GvisorRuntime gvisor = new GvisorRuntime(dir.resolve("runtime"), new GvisorRuntime.Options("runsc", settings.logs().maxBytes().bytes(), settings.runtime().platform(),
                 settings.runtime().networkPool(), settings.runtime().nameservers().isEmpty() ? null : settings.runtime().nameservers(),
-                settings.runtime().proxyHosts()));
+                settings.runtime().proxyHosts(), settings.runtime().builtinPackages()));
+        gvisor.prepareBuiltinImage(); // built once (seconds) while the rest of the daemon starts, not at its first sandbox
         this.runtime = gvisor;
         DaemonSettings.Images imageSettings = settings.images();
         ImagePuller puller = new ImagePuller(runtime.images(), new ImagePuller.Settings(dir.resolve("image-cache"), imageSettings.dockerConfigPath(),

@@ -19,8 +19,7 @@ public final class Bundle {
      * @param initRootfs the root filesystem (host directory) of each init container's image, by container name
      * @param hostSource the host path a mount of a host volume binds (its subPath resolved and checked by the caller)
      */
-    public static Map<String, Object> spec(SandboxConfig c, Path rootfs, boolean builtin, Path agentDir, Path volumesDir,
-                                           Map<String, Path> initRootfs, java.util.function.Predicate<String> builtinImage,
+    public static Map<String, Object> spec(SandboxConfig c, Path rootfs, Path agentDir, Path volumesDir, Map<String, Path> initRootfs,
                                            java.util.function.Function<SandboxConfig.Mount, Path> hostSource) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("ociVersion", "1.0.2");
@@ -61,7 +60,6 @@ public final class Bundle {
         mounts.add(mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
         mounts.add(mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro")));
         mounts.add(mount(INIT_PATH.substring(0, INIT_PATH.lastIndexOf('/')), "bind", agentDir.toString(), List.of("rbind", "ro", "nosuid", "nodev")));
-        if (builtin) mounts.add(mount("/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")));
         Map<String, String> annotations = new LinkedHashMap<>();
         for (SandboxConfig.Volume v : c.volumes()) {
             if (!v.scratch()) continue;
@@ -78,7 +76,6 @@ public final class Bundle {
         for (SandboxConfig.InitContainer init : c.initContainers()) {
             String root = init.root();
             mounts.add(mount(root, "bind", initRootfs.get(init.name()).toString(), List.of("rbind", "ro", "nosuid", "nodev")));
-            if (builtinImage.test(init.image())) mounts.add(mount(root + "/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")));
             mounts.add(mount(root + "/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
             // the agent makes null, zero, full, random, urandom and tty here before the container runs
             mounts.add(mount(root + "/dev", "tmpfs", "tmpfs", List.of("nosuid", "mode=755", "size=65536k")));

@@ -12,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -36,9 +35,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Root filesystems on the host, under {@code <base>/images}. The built-in image is generated
- * (an almost empty rootfs: /bin, /lib, ... links into /usr, which is bind-mounted from the host
- * read-only, and a small /etc). Imported images are complete rootfs directories, written through
+ * Root filesystems on the host, under {@code <base>/images}. The built-in image is built from Debian packages
+ * by {@link BuiltinImage} (at first use, under {@code builtin-<hash>/}). Imported images are complete rootfs directories, written through
  * {@link SafeRoot}: nothing an image holds can create, change or delete anything outside its rootfs.
  */
 public final class LocalImageStore implements ImageStore {
@@ -46,11 +44,8 @@ public final class LocalImageStore implements ImageStore {
     private static final String COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
     private static final Pattern NAME = Pattern.compile(
             "(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?" + COMPONENT + "(?:/" + COMPONENT + ")*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?");
-    /**
-     * Each version of the built-in image has a directory of its own that is never deleted (a few KB): a
-     * sandbox started by an older agentboxd keeps running on it after an upgrade.
-     */
-    private static final int BUILTIN_VERSION = 2;
+    /** The environment variable naming a shared directory for built-in images (see {@link #builtinParent()}). */
+    public static final String BUILTIN_CACHE_ENV = "AGENTBOX_BUILTIN_CACHE";
     /**
      * A file every rootfs gets in /tmp. gVisor mounts its own tmpfs at an empty /tmp, in memory and without
      * a size limit; a non-empty /tmp stays part of the root overlay, within the sandbox's storage limit.
@@ -62,13 +57,26 @@ public final class LocalImageStore implements ImageStore {
     private final Path dir;
     private final Path imported;
     private final Object lock = new Object();
+    private final Object builtinLock = new Object();
+    private final BuiltinImage.Spec builtinSpec;
+    private final java.util.function.Predicate<Path> builtinInUse;
+    private Path builtin;
 
     public LocalImageStore(Path dir) {
+        this(dir, BuiltinImage.Spec.defaults(), rootfs -> true);
+    }
+
+    /**
+     * @param builtinInUse whether a sandbox uses a built-in image's rootfs (one that is not is removed when the
+     *                     packages change and a new one is built)
+     */
+    public LocalImageStore(Path dir, BuiltinImage.Spec builtinSpec, java.util.function.Predicate<Path> builtinInUse) {
         this.dir = dir;
         this.imported = dir.resolve("imported");
+        this.builtinSpec = builtinSpec;
+        this.builtinInUse = builtinInUse;
         try {
             Files.createDirectories(imported);
-            ensureBuiltin();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare image directory " + dir, e);
         }
@@ -76,7 +84,7 @@ public final class LocalImageStore implements ImageStore {
 
     /** The rootfs directory of an image, or NOT_FOUND with what to do. */
     public Path rootfs(String name) throws RuntimeFailure {
-        if (ImageStore.BUILTIN.equals(name) || name == null || name.isBlank()) return dir.resolve("builtin-v" + BUILTIN_VERSION + "/rootfs");
+        if (isBuiltin(name)) return builtinRootfs();
         Path p = imageDir(name).resolve("rootfs");
         if (!Files.isDirectory(p)) throw notFound(name);
         return p;
@@ -483,81 +491,51 @@ public final class LocalImageStore implements ImageStore {
 
     // ---------- the built-in image ----------
 
-    private void ensureBuiltin() throws IOException {
-        Path b = dir.resolve("builtin-v" + BUILTIN_VERSION);
-        Path marker = b.resolve("version");
-        if (Files.exists(marker) && Files.readString(marker).trim().equals(String.valueOf(BUILTIN_VERSION))) return;
-        Path tmp = dir.resolve(".builtin-" + UUID.randomUUID());
-        Path r = tmp.resolve("rootfs");
-        Files.createDirectories(r);
-        for (String d : List.of("usr", "proc", "sys", "dev", ".agentbox", "run", "var/tmp", "mnt", "opt", "srv", "etc/ssl/certs")) {
-            Files.createDirectories(r.resolve(d));
-        }
-        mkdir(r.resolve("tmp"), "rwxrwxrwx");
-        Files.setAttribute(r.resolve("tmp"), "unix:mode", 01777); // sticky, as /tmp always is
-        writeTmpMarker(r);
-        mkdir(r.resolve("root"), "rwx------");
-        mkdir(r.resolve("home"), "rwxr-xr-x");
-        mkdir(r.resolve("home/sandbox"), "rwxr-xr-x");
-        Files.setAttribute(r.resolve("home/sandbox"), "unix:uid", 1000);
-        Files.setAttribute(r.resolve("home/sandbox"), "unix:gid", 1000);
-        for (String l : List.of("bin", "sbin", "lib", "lib64")) Files.createSymbolicLink(r.resolve(l), Path.of("usr/" + l));
-        Path etc = r.resolve("etc");
-        Files.writeString(etc.resolve("passwd"), """
-                root:x:0:0:root:/root:/bin/sh
-                nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
-                sandbox:x:1000:1000:sandbox:/home/sandbox:/bin/sh
-                """);
-        Files.writeString(etc.resolve("group"), """
-                root:x:0:
-                nogroup:x:65534:
-                sandbox:x:1000:
-                """);
-        Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        Files.writeString(etc.resolve("hostname"), "sandbox\n");
-        Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
-        Files.writeString(etc.resolve("resolv.conf"), "");
-        copyIfExists(Path.of("/etc/ld.so.cache"), etc.resolve("ld.so.cache"));
-        copyIfExists(Path.of("/etc/ssl/certs/ca-certificates.crt"), etc.resolve("ssl/certs/ca-certificates.crt"));
-        Files.createSymbolicLink(etc.resolve("os-release"), Path.of("../usr/lib/os-release"));
-        // Debian's /usr/bin holds links into /etc/alternatives (awk, editor, ...): keep those pointing into /usr
-        Path alt = Path.of("/etc/alternatives");
-        if (Files.isDirectory(alt)) {
-            Files.createDirectories(etc.resolve("alternatives"));
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(alt)) {
-                for (Path a : ds) {
-                    if (!Files.isSymbolicLink(a)) continue;
-                    Path target = Files.readSymbolicLink(a);
-                    if (target.isAbsolute() && target.startsWith("/usr/")) Files.createSymbolicLink(etc.resolve("alternatives").resolve(a.getFileName()), target);
-                }
+    /**
+     * Where built-in images are built: {@code $AGENTBOX_BUILTIN_CACHE} when set (a directory of our own, not writable
+     * by others: tests share one build across their many state directories), else this store's directory.
+     */
+    private Path builtinParent() throws RuntimeFailure {
+        String shared = System.getenv(BUILTIN_CACHE_ENV);
+        if (shared == null || shared.isBlank()) return dir;
+        Path p = Path.of(shared).toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(p);
+            Map<String, Object> a = Files.readAttributes(p, "unix:uid,mode", LinkOption.NOFOLLOW_LINKS);
+            int self = (int) Files.readAttributes(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS).get("uid");
+            if ((int) a.get("uid") != self || ((int) a.get("mode") & 022) != 0) {
+                throw new RuntimeFailure(Kind.FAILED, BUILTIN_CACHE_ENV + "=" + p + " is not a directory of agentboxd's own user that only it can write"
+                        + " (owner and mode are checked: another user could plant an image there); fix its owner and mode or unset it");
             }
-        }
-        Files.writeString(tmp.resolve("version"), String.valueOf(BUILTIN_VERSION));
-        synchronized (lock) {
-            if (Files.exists(b)) {
-                Path trash = dir.resolve(".old-" + UUID.randomUUID());
-                Files.move(b, trash, StandardCopyOption.ATOMIC_MOVE);
-                deleteQuietly(trash);
-            }
-            Files.move(tmp, b, StandardCopyOption.ATOMIC_MOVE);
+            return p;
+        } catch (IOException e) {
+            throw new RuntimeFailure(Kind.FAILED, BUILTIN_CACHE_ENV + "=" + p + ": " + e.getMessage(), e);
         }
     }
 
+    /** The built-in image's rootfs, built at first use (seconds; see docs/images.md) and kept by its packages' hash. */
+    private Path builtinRootfs() throws RuntimeFailure {
+        synchronized (builtinLock) {
+            if (builtin == null) {
+                Path parent = builtinParent();
+                // a shared directory's other images may be other state directories' (their sandboxes are not ours to see)
+                builtin = BuiltinImage.ensure(parent, builtinSpec, parent.equals(dir) ? builtinInUse : rootfs -> true);
+            }
+            return builtin;
+        }
+    }
+
+    /** The packages ({@code name version}) the built-in image was built from; builds it when not built yet. */
+    public List<String> builtinPackages() throws RuntimeFailure {
+        return BuiltinImage.packageList(builtinRootfs());
+    }
+
     /** See {@link #TMP_MARKER}; only where /tmp is a real directory of the rootfs (never through a link). */
-    private static void writeTmpMarker(Path rootfs) throws IOException {
+    static void writeTmpMarker(Path rootfs) throws IOException {
         Path tmp = rootfs.resolve("tmp");
         if (!Files.isDirectory(tmp, LinkOption.NOFOLLOW_LINKS)) return;
         Path f = rootfs.resolve(TMP_MARKER);
         if (Files.exists(f, LinkOption.NOFOLLOW_LINKS)) return;
         Files.writeString(f, "agentbox: keeps /tmp in the sandbox's root overlay, within its storage limit\n");
-    }
-
-    private static void mkdir(Path p, String perms) throws IOException {
-        Files.createDirectories(p);
-        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(perms));
-    }
-
-    private static void copyIfExists(Path from, Path to) throws IOException {
-        if (Files.isReadable(from)) Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
     }
 }

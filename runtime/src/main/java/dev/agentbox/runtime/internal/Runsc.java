@@ -23,6 +23,11 @@ public final class Runsc {
     public record Result(int code, String out, String err) {}
 
     public static Result run(List<String> cmd, Duration timeout) throws IOException {
+        return run(cmd, timeout, 64 * 1024);
+    }
+
+    /** As {@link #run(List, Duration)}, keeping up to {@code maxChars} of stdout (its end) instead of 64 K. */
+    public static Result run(List<String> cmd, Duration timeout, int maxChars) throws IOException {
         File out = File.createTempFile("agentbox-cmd-", ".out");
         File err = File.createTempFile("agentbox-cmd-", ".err");
         try {
@@ -41,17 +46,24 @@ public final class Runsc {
             } catch (ExecutionException e) {
                 throw new IOException(String.join(" ", cmd) + ": " + e.getCause(), e.getCause());
             }
-            return new Result(p.exitValue(), read(out), read(err));
+            return new Result(p.exitValue(), read(out, maxChars), read(err, 64 * 1024));
         } finally {
             Files.deleteIfExists(out.toPath());
             Files.deleteIfExists(err.toPath());
         }
     }
 
-    private static String read(File f) throws IOException {
-        byte[] b = Files.readAllBytes(f.toPath());
+    private static String read(File f, int maxChars) throws IOException {
+        // only the end is kept: the start of a huge file is never read into memory
+        byte[] b;
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f, "r")) {
+            long len = raf.length(), keep = Math.min(len, 4L * maxChars);
+            raf.seek(len - keep);
+            b = new byte[(int) keep];
+            raf.readFully(b);
+        }
         String s = new String(b, StandardCharsets.UTF_8);
-        return s.length() > 64 * 1024 ? s.substring(s.length() - 64 * 1024) : s;
+        return s.length() > maxChars ? s.substring(s.length() - maxChars) : s;
     }
 
     public static List<String> cmd(String runsc, String root, String... args) {

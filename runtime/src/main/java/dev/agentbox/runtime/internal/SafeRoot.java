@@ -108,6 +108,23 @@ final class SafeRoot {
         Files.copy(content, p); // O_CREAT|O_EXCL: never opens an existing file or a symlink
     }
 
+    /** A regular file with the content of a host file (copied, never linked; the source's symlinks are not followed). */
+    void copyFile(String name, Path source) throws IOException {
+        Path p = entry(name);
+        LocalImageStore.deleteTree(p);
+        Files.copy(source, p, LinkOption.NOFOLLOW_LINKS); // creates p: never opens an existing file or a symlink
+    }
+
+    /**
+     * A hard link to a host file (its metadata must then never be set: it is the host file's). Only for the built-in
+     * image, whose sources are the host's own package files, never for an image's content.
+     */
+    void linkHostFile(String name, Path source) throws IOException {
+        Path p = entry(name);
+        LocalImageStore.deleteTree(p);
+        Files.createLink(p, source);
+    }
+
     /** A symlink, stored as written and never followed. */
     void symlink(String name, String target) throws IOException {
         Path p = entry(name);

@@ -56,7 +56,7 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
             new Images(java.util.List.of(), "", 600),
             false,
             new Tls(true),
-            new Runtime(dev.agentbox.runtime.GvisorRuntime.Options.DEFAULT_PLATFORM, "10.240.0.0/16", java.util.List.of(), Map.of()));
+            new Runtime(dev.agentbox.runtime.GvisorRuntime.Options.DEFAULT_PLATFORM, "10.240.0.0/16", java.util.List.of(), Map.of(), java.util.List.of()));
 
     public DaemonSettings {
         Objects.requireNonNull(quotas, "quotas");
@@ -129,14 +129,15 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
     /**
      * @param platform gVisor's platform for every sandbox: {@code ptrace} (the default: an idle sandbox costs no CPU;
      *        measured in runtime/DESIGN.md, "Platform") or {@code systrap} (runsc's own default)
-     */
-    /**
      * @param networkPool the IPv4 block sandboxes with an egress policy get a /30 of each (docs/networking.md)
      * @param nameservers what such a sandbox's resolv.conf names; empty: this host's non-loopback nameservers
      * @param proxyHosts  names the egress proxy resolves from this table (name to IPv4 address) instead of DNS: pins a name,
      *                    and is how tests point names at their test hosts
+     * @param builtinPackages installed Debian packages the built-in image agentbox/builtin has besides its defaults
+     *        (with their dependencies; docs/images.md)
      */
-    public record Runtime(String platform, String networkPool, java.util.List<String> nameservers, Map<String, String> proxyHosts) {
+    public record Runtime(String platform, String networkPool, java.util.List<String> nameservers, Map<String, String> proxyHosts,
+                          java.util.List<String> builtinPackages) {
         public Runtime {
             Objects.requireNonNull(platform, "platform");
             Objects.requireNonNull(networkPool, "networkPool");
@@ -147,6 +148,13 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
             Objects.requireNonNull(proxyHosts, "proxyHosts");
             proxyHosts = Map.copyOf(proxyHosts);
             new dev.agentbox.runtime.Egress(java.util.List.of(), java.util.List.copyOf(proxyHosts.values()), java.util.List.copyOf(proxyHosts.keySet()));
+            Objects.requireNonNull(builtinPackages, "builtinPackages");
+            builtinPackages = java.util.List.copyOf(builtinPackages);
+            for (String p : builtinPackages) {
+                if (!p.matches("[a-z0-9][a-z0-9+.-]+")) {
+                    throw new IllegalArgumentException("builtinPackages: '" + p + "' is not a Debian package name (lower-case letters, digits, + - .)");
+                }
+            }
             if (!dev.agentbox.runtime.GvisorRuntime.Options.PLATFORMS.contains(platform)) {
                 throw new IllegalArgumentException("platform must be ptrace or systrap, got '" + platform + "' (kvm is not offered: see runtime/DESIGN.md)");
             }

@@ -58,6 +58,17 @@ class DaemonSettingsTest {
     }
 
     @Test
+    void builtinPackagesAreDebianPackageNamesNeverOptions() {
+        assertThat(DaemonSettings.parse("runtime:\n  builtinPackages: [curl, python3-requests, libstdc++6]\n", "config.yaml").runtime().builtinPackages())
+                .containsExactly("curl", "python3-requests", "libstdc++6");
+        // they end up as dpkg-query arguments: an option or a path is refused with the field named
+        for (String bad : java.util.List.of("--admindir=/tmp/x", "../etc", "Curl", "a b")) {
+            assertThatThrownBy(() -> DaemonSettings.parse("runtime:\n  builtinPackages: ['" + bad + "']\n", "config.yaml"))
+                    .as(bad).hasMessageContaining("runtime").hasMessageContaining("is not a Debian package name");
+        }
+    }
+
+    @Test
     void theFileInTheDocsIsTheDefaults() throws Exception {
         String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
         String yaml = doc.substring(doc.indexOf("```yaml\n") + 8, doc.indexOf("```", doc.indexOf("```yaml\n") + 8));
