@@ -536,7 +536,7 @@ static void mem_event(void) {
 static void usage(void) {
     fprintf(stderr,
             "usage: agentbox-shim --id ID --socket PATH [--log PATH --log-max-bytes N] [--runsc-log PATH] [--shim-log PATH]\n"
-            "         [--storage-dir DIR --storage-bytes N] [--memcg PATH --memory-limit N] [--main-id N] [--first-id N] [--restored] [--pid-file PATH] [--ro DIR]...\n"
+            "         [--storage-dir DIR --storage-bytes N] [--memcg PATH --memory-limit N] [--main-id N] [--first-id N] [--restored] [--pid-file PATH] [--ro DIR]... [--hide-proc-sys-net]\n"
             "         -- RUNSC ARGS...\n"
             "Started by agentboxd, one per sandbox; not meant to be run by hand.\n");
     exit(2);
@@ -566,6 +566,7 @@ static int bind_socket(const char *path) {
 #define MAX_RO 16
 static const char *opt_ro[MAX_RO];
 static int n_ro;
+static int opt_hide_sysnet;
 
 /* The sandbox's mounts, in a private mount namespace (they exist for this shim and its runsc only, and go with
  * them, so nothing leaks): the overlay's size-limited tmpfs, and every directory the sandbox gets read-only
@@ -573,7 +574,7 @@ static int n_ro;
  * this runsc, `: > /usr/some/file` as root inside gets EROFS but the gofer has already truncated the host file. */
 static void set_mounts(void) {
     int storage = opt_storage_dir && opt_storage_bytes > 0;
-    if (!storage && n_ro == 0) return;
+    if (!storage && n_ro == 0 && !opt_hide_sysnet) return;
     if (unshare(CLONE_NEWNS)) { fprintf(stderr, "agentbox-shim: unshare(CLONE_NEWNS): %s\n", strerror(errno)); exit(3); }
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) { fprintf(stderr, "agentbox-shim: make mounts private: %s\n", strerror(errno)); exit(3); }
     for (int i = 0; i < n_ro; i++) {
@@ -582,6 +583,15 @@ static void set_mounts(void) {
             fprintf(stderr, "agentbox-shim: make %s read-only: %s\n", opt_ro[i], strerror(errno));
             exit(3);
         }
+    }
+    /* --hide-proc-sys-net: runsc 20240729's netstack (--network=sandbox) refuses to run when it believes it is in the
+     * host's root network namespace, which it tells by /proc/sys/net/core/rmem_default existing; recent kernels show
+     * that file in every namespace (gvisor#10704), so the check refuses the sandbox's own namespace too. An empty tmpfs
+     * over /proc/sys/net, for this shim and its runsc only, makes the check see the namespace for what it is; runsc
+     * reads nothing else there in this mode (the sandbox's network is gVisor's, configured from the namespace's links). */
+    if (opt_hide_sysnet && mount("agentbox-sysnet", "/proc/sys/net", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")) {
+        fprintf(stderr, "agentbox-shim: mount tmpfs on /proc/sys/net: %s\n", strerror(errno));
+        exit(3);
     }
     if (!storage) return;
     char opts[64];
@@ -598,7 +608,7 @@ int main(int argc, char **argv) {
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--")) { i++; break; }
-        if (i + 1 >= argc && strcmp(a, "--restored")) usage();
+        if (i + 1 >= argc && strcmp(a, "--restored") && strcmp(a, "--hide-proc-sys-net")) usage();
         if (!strcmp(a, "--id")) opt_id = argv[++i];
         else if (!strcmp(a, "--socket")) opt_socket = argv[++i];
         else if (!strcmp(a, "--log")) opt_log = argv[++i];
@@ -612,6 +622,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--main-id")) opt_main_id = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(a, "--first-id")) last_request_id = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(a, "--restored")) opt_restored = 1;
+        else if (!strcmp(a, "--hide-proc-sys-net")) opt_hide_sysnet = 1;
         else if (!strcmp(a, "--pid-file")) opt_pid_file = argv[++i];
         else if (!strcmp(a, "--ro")) { if (n_ro == MAX_RO) usage(); opt_ro[n_ro++] = argv[++i]; }
         else usage();

@@ -443,12 +443,13 @@ public final class GvisorRuntime implements SandboxRuntime {
             cmd.addAll(List.of("--memcg", "agentbox/" + id, "--memory-limit", Long.toString(config.memoryLimitBytes())));
         }
         if (imageDir != null) cmd.addAll(List.of("--restored", "--main-id", Integer.toString(mainId), "--first-id", Integer.toString(firstId)));
+        // With an egress policy the sandbox runs in its own network namespace (Bundle.addNetwork) with gVisor's own network
+        // stack on its veth (--network=sandbox): the host kernel sees only Ethernet frames from it, on a veth whose other
+        // end is filtered (SandboxNetwork, EgressRules). The shim hides /proc/sys/net from runsc, whose root-namespace
+        // check is fooled by recent kernels (see agentbox-shim.c).
+        if (config.egress() != null) cmd.add("--hide-proc-sys-net");
         cmd.add("--");
-        // With an egress policy the sandbox runs in its own network namespace (Bundle.addNetwork) with gVisor's host network
-        // mode: the Sentry's sockets are sockets of that namespace, whose only way out is the veth filtered on the host side
-        // (SandboxNetwork). runsc 20240729's own netstack (--network=sandbox) refuses every namespace on this kernel: its
-        // root-namespace check looks for /proc/sys/net/core/rmem_default, which recent kernels show in every namespace.
-        String net = config.egress() == null ? "--network=none" : "--network=host";
+        String net = config.egress() == null ? "--network=none" : "--network=sandbox";
         cmd.addAll(List.of(options.runsc(), "--root", root.toString(), "--platform=" + options.platform(), net, overlay));
         if (imageDir == null) cmd.addAll(List.of("run", "--bundle", bundle.toString(), id));
         else cmd.addAll(List.of("restore", "--image-path", imageDir.toString(), "--bundle", bundle.toString(), id));

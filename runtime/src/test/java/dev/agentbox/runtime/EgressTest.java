@@ -1,6 +1,7 @@
 package dev.agentbox.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.agentbox.runtime.internal.SandboxNetwork;
@@ -127,6 +128,17 @@ class EgressTest {
     void anAllowedIpBlockAndPortIsReachable() throws Exception {
         assertThat(reach(a, TestHosts.address(1) + ":8080")).contains("said h1:8080");
         assertThat(reach(b, TestHosts.address(2) + ":8080")).contains("said h2:8080");
+    }
+
+    @Test
+    void aSandboxsSocketsAreGvisorsNotTheHostKernels() throws Exception {
+        // gVisor's own network stack (--network=sandbox): a socket inside is not a socket of the host kernel, not even in
+        // the sandbox's network namespace (with runsc's host network mode it would be, and the host kernel would parse it)
+        sh(a, "nohup python3 -c 'import socket,time; s=socket.socket(); s.bind((\"0.0.0.0\", 45680)); s.listen(); time.sleep(60)' >/dev/null 2>&1 &");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(reach(a, "127.0.0.1:45680")).contains("open"));
+        String netns = runtime.network(P + "a").orElseThrow().netns();
+        String kernel = TestHosts.output("ip", "netns", "exec", netns, "ss", "-ltn");
+        assertThat(kernel).as("listening sockets of the host kernel in " + netns).contains("State").doesNotContain(":45680");
     }
 
     @Test

@@ -181,7 +181,8 @@ public final class Agentboxd implements AutoCloseable {
         this.sandboxQueue = new WorkQueue(new SandboxController(store, runtime, live, new SandboxConfigs(settings.sandboxDefaults(), runtime.images(),
                 new PodObjects(store), volumes), clock, snapshots,
                 new ProbeRunner(key -> sandboxQueueRef.get().enqueue(key)), events,
-                new dev.agentbox.server.sandbox.StartPulls(puller, key -> sandboxQueueRef.get().enqueue(key), clock)), 32); // virtual threads; a start runs its init containers to completion
+                new dev.agentbox.server.sandbox.StartPulls(puller, key -> sandboxQueueRef.get().enqueue(key), clock),
+                new dev.agentbox.server.sandbox.PoolStartSlots(dev.agentbox.server.sandbox.PoolStartSlots.defaultSlots(), key -> sandboxQueueRef.get().enqueue(key))), 32); // virtual threads; a start runs its init containers to completion
         WorkQueue sandboxes = sandboxQueue;
         sandboxQueueRef.set(sandboxes);
         live.onGone(sandboxes::enqueue); // a sandbox that fails is reconciled now, not at the next tick

@@ -159,6 +159,58 @@ class EgressPolicyTest {
     }
 
     @Test
+    void theNetworkOfASandboxThatWentWhileAgentboxdWasKilledIsRemovedAtItsNextStart() throws Exception {
+        Path state = Daemon.tempDir();
+        DaemonProcess first = new DaemonProcess(state);
+        String id;
+        java.util.Properties net = new java.util.Properties();
+        try {
+            // restartPolicy Never: a sandbox that went is not started again (under the same id, with the same veth name)
+            first.post(Daemon.EXT + "default/sandboxtemplates", TEMPLATE.replace("      containers:", "      restartPolicy: Never\n      containers:"));
+            first.post(Daemon.EXT + "default/sandboxwarmpools", Daemon.pool("py", 1));
+            first.post(Daemon.EXT + "default/sandboxclaims", Daemon.claim("goner", "py"));
+            String sandbox = SurvivesRestartTest.awaitClaim(first, "goner");
+            id = SurvivesRestartTest.containerId(Daemon.JSON.readTree(first.get(Daemon.AGENTS + "default/sandboxes/" + sandbox)));
+            try (var in = Files.newInputStream(state.resolve("runtime/net").resolve(id))) {
+                net.load(in);
+            }
+        } finally {
+            first.killNine();
+        }
+        // the sandbox dies while no agentboxd runs (its pool member too): runsc forgets them
+        String runscRoot = state.resolve("runtime/runsc").toString();
+        for (String c : state.resolve("runtime/net").toFile().list()) {
+            new ProcessBuilder("runsc", "--root", runscRoot, "delete", "-force", c).inheritIO().start().waitFor();
+        }
+        assertThat(links()).contains(net.getProperty("veth"));
+        try (Daemon second = new Daemon(state)) {
+            assertThat(second.list("default", "sandboxes")).isNotEmpty(); // the objects are kept; their networks are not
+            assertThat(links()).as("veth of the sandbox that went").doesNotContain(net.getProperty("veth"));
+            assertThat(netns()).as("namespace of the sandbox that went").doesNotContain(net.getProperty("netns"));
+            assertThat(run("nft", "list", "table", "inet", "agentbox")).doesNotContain(net.getProperty("veth"));
+            assertThat(state.resolve("runtime/net").resolve(id)).as("its network record").doesNotExist();
+        } finally {
+            SurvivesRestartTest.stopLeftovers(state);
+        }
+        assertThat(state.resolve("runtime/net").toFile().list()).as("network records after every sandbox stopped").isEmpty();
+    }
+
+    private static String links() throws Exception {
+        return run("ip", "-o", "link", "show");
+    }
+
+    private static String netns() throws Exception {
+        return run("ip", "netns", "list");
+    }
+
+    private static String run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
+    @Test
     void aPolicyAgentboxdCannotHonourIsRefusedNamingTheField() {
         Daemon.Response r = daemon.create("default", TEMPLATE.replace("name: python", "name: named-port").replace("port: 8080", "port: http"));
         assertThat(r.status()).as(r.body()).isEqualTo(422);

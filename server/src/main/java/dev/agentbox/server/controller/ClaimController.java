@@ -162,6 +162,9 @@ public final class ClaimController implements Controller {
             List<Sandbox> candidates = new ArrayList<>(WarmPoolController.members(store, pool.get()).stream()
                     .filter(Conditions::isReady).toList());
             candidates.sort(Comparator.comparing(s -> s.getMetadata().getCreationTimestamp()));
+            // concurrent claims start at different members (by their uid), so that they do not all race for the oldest
+            // one and retry past each other's conflicts; each still tries every member before going cold
+            java.util.Collections.rotate(candidates, -Math.floorMod(claim.getMetadata().getUid().hashCode(), Math.max(1, candidates.size())));
             for (Sandbox candidate : candidates) {
                 if (adopt(claim, candidate, pool.get())) {
                     pools.handedOver(pool.get().getMetadata().getUid());

@@ -51,6 +51,7 @@ public final class SandboxController implements Controller {
     private final SnapshotService snapshots;
     private final EventRecorder events;
     private final StartPulls pulls;
+    private final dev.agentbox.server.sandbox.PoolStartSlots startSlots;
 
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock) {
         this(store, runtime, live, configs, clock, null);
@@ -76,6 +77,13 @@ public final class SandboxController implements Controller {
      */
     public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots,
                              ProbeRunner probes, EventRecorder events, StartPulls pulls) {
+        this(store, runtime, live, configs, clock, snapshots, probes, events, pulls, null);
+    }
+
+    /** With {@code startSlots} (null: no bound): unclaimed warm-pool members start only a few at a time. */
+    public SandboxController(Store store, SandboxRuntime runtime, LiveSandboxes live, SandboxConfigs configs, Clock clock, SnapshotService snapshots,
+                             ProbeRunner probes, EventRecorder events, StartPulls pulls, dev.agentbox.server.sandbox.PoolStartSlots startSlots) {
+        this.startSlots = startSlots;
         this.pulls = pulls;
         this.probes = probes;
         this.store = store;
@@ -138,6 +146,7 @@ public final class SandboxController implements Controller {
             initBackoff.remove(key);
             initFailures.remove(key);
             if (pulls != null) pulls.forget(key);
+            if (startSlots != null) startSlots.forget(key);
             // the main process's output goes with its Sandbox, as a pod's log does (others' logs: agentboxd's sweep)
             if (stoppedId != null) runtime.deleteLogs(stoppedId);
             configs.deleteVolumes(key.namespace(), key.name()); // its claims' directories go with their owner, as a claim with its pod
@@ -250,6 +259,9 @@ public final class SandboxController implements Controller {
                 setReady(sandbox, false, ConfigMissingException.REASON, e.getMessage());
                 return Result.requeueAfter(Duration.ofSeconds(30));
             }
+            boolean poolMember = sandbox.getMetadata().getLabels() != null && sandbox.getMetadata().getLabels().containsKey(dev.agentbox.api.Names.WARM_POOL_SANDBOX_LABEL);
+            boolean slot = poolMember && startSlots != null;
+            if (slot && !startSlots.tryAcquire(key)) return Result.requeueAfter(Duration.ofSeconds(10)); // woken when a slot is free
             setReady(sandbox, false, Conditions.REASON_DEPENDENCIES_NOT_READY, config.initContainers().isEmpty() ? "starting the gVisor sandbox"
                     : "starting the gVisor sandbox and running its init containers " + config.initContainers().stream()
                     .map(SandboxConfig.InitContainer::name).toList() + " (their output: `agentbox logs " + key.name() + " -c NAME`)");
@@ -275,6 +287,8 @@ public final class SandboxController implements Controller {
                 events.warning(sandbox, EventReasons.SANDBOX_POD_CREATE_FAILED, "Starting", "the gVisor sandbox could not start: " + e.getMessage());
                 setReady(sandbox, false, Conditions.REASON_POD_FAILED, "the sandbox could not start: " + e.getMessage(), false); // its event is above
                 return e.kind() == RuntimeFailure.Kind.FAILED ? Result.requeueAfter(Duration.ofSeconds(5)) : later;
+            } finally {
+                if (slot) startSlots.release();
             }
             initBackoff.remove(key);
             initFailures.remove(key);
