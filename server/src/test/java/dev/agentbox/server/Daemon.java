@@ -148,9 +148,26 @@ public final class Daemon implements AutoCloseable {
         this.http = httpClient(agentboxd.caFile());
     }
 
+    /** State directories of this test JVM: removed when it exits (tests read them after their daemon stopped). */
+    private static final java.util.List<Path> TEMP_DIRS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path dir : TEMP_DIRS) {
+                try {
+                    dev.agentbox.runtime.internal.LocalImageStore.deleteTree(dir);
+                } catch (IOException | RuntimeException e) {
+                    System.err.println("cannot remove test state directory " + dir + ": " + e);
+                }
+            }
+        }, "remove-test-state-dirs"));
+    }
+
     static Path tempDir() {
         try {
-            return Files.createTempDirectory("agentboxd-test");
+            Path dir = Files.createTempDirectory("agentboxd-test");
+            TEMP_DIRS.add(dir);
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

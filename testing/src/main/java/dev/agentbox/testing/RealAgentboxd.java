@@ -128,6 +128,11 @@ public final class RealAgentboxd implements AutoCloseable {
                 List<String> left = runtime.listContainers();
                 if (!left.isEmpty()) throw new AssertionError("runsc containers left after agentboxd stopped: " + left);
             }
+            try {
+                dev.agentbox.runtime.internal.LocalImageStore.deleteTree(stateDir); // nothing runs from it any more
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove the test's state directory " + stateDir, e);
+            }
         }
     }
 }
