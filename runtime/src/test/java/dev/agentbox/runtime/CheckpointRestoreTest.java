@@ -86,7 +86,7 @@ class CheckpointRestoreTest {
         source.files().write("/scratch/vol.txt", "in the emptyDir".getBytes(StandardCharsets.UTF_8), 0644);
         source.files().write("/tmp/state.py", PYTHON.getBytes(StandardCharsets.UTF_8), 0644);
         sh(source, "setsid python3 /tmp/state.py >/dev/null 2>&1 < /dev/null &");
-        sh(source, "setsid sh -c 'while true; do date +%s%N > /tmp/bg.tick; sleep 0.05; done' >/dev/null 2>&1 < /dev/null &");
+        sh(source, "setsid sh -c 'while true; do date +%s%N > /tmp/bg.tick.new; mv /tmp/bg.tick.new /tmp/bg.tick; sleep 0.05; done' >/dev/null 2>&1 < /dev/null &");
         awaitTrue(() -> {
             try {
                 return counter(source) >= 5 && source.files().stat("/tmp/py.state") != null;
