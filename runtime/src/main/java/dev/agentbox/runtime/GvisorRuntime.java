@@ -94,12 +94,7 @@ public final class GvisorRuntime implements SandboxRuntime {
             if (networkPool == null || networkPool.isBlank()) networkPool = SandboxNetwork.DEFAULT_POOL;
             nameservers = nameservers == null ? SandboxNetwork.hostNameservers() : List.copyOf(nameservers);
             proxyHosts = Map.copyOf(proxyHosts == null ? Map.of() : proxyHosts);
-            builtinPackages = builtinPackages == null ? List.of() : List.copyOf(builtinPackages);
-            for (String p : builtinPackages) {
-                if (!p.matches("[a-z0-9][a-z0-9+.-]+")) {
-                    throw new IllegalArgumentException("runtime.builtinPackages: '" + p + "' is not a Debian package name (lower-case letters, digits, + - .)");
-                }
-            }
+            builtinPackages = BuiltinImage.Spec.checkNames(builtinPackages, "runtime.builtinPackages");
         }
 
         public Options(String runsc, long logMaxBytes, String platform) {

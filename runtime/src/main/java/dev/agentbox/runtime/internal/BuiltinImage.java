@@ -76,6 +76,20 @@ public final class BuiltinImage {
             return new Spec(DEFAULT_PACKAGES, DEFAULT_OPTIONAL, DEFAULT_EXCLUDED);
         }
 
+        /**
+         * {@code names} as a list, each checked to be a Debian package name (they become dpkg-query arguments: never an
+         * option or a path); {@code field} names the setting in the error.
+         */
+        public static List<String> checkNames(List<String> names, String field) {
+            List<String> copy = names == null ? List.of() : List.copyOf(names);
+            for (String n : copy) {
+                if (!n.matches("[a-z0-9][a-z0-9+.-]+")) {
+                    throw new IllegalArgumentException(field + ": '" + n + "' is not a Debian package name (lower-case letters, digits, + - .)");
+                }
+            }
+            return copy;
+        }
+
         /** The defaults plus packages an admin asked for (agentboxd's {@code runtime.builtinPackages}). */
         public static Spec withExtra(List<String> extra) {
             List<String> p = new ArrayList<>(DEFAULT_PACKAGES);

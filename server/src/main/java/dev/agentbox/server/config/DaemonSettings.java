@@ -149,12 +149,7 @@ public record DaemonSettings(Quotas quotas, SandboxDefaults sandboxDefaults, Log
             proxyHosts = Map.copyOf(proxyHosts);
             new dev.agentbox.runtime.Egress(java.util.List.of(), java.util.List.copyOf(proxyHosts.values()), java.util.List.copyOf(proxyHosts.keySet()));
             Objects.requireNonNull(builtinPackages, "builtinPackages");
-            builtinPackages = java.util.List.copyOf(builtinPackages);
-            for (String p : builtinPackages) {
-                if (!p.matches("[a-z0-9][a-z0-9+.-]+")) {
-                    throw new IllegalArgumentException("builtinPackages: '" + p + "' is not a Debian package name (lower-case letters, digits, + - .)");
-                }
-            }
+            builtinPackages = dev.agentbox.runtime.internal.BuiltinImage.Spec.checkNames(builtinPackages, "builtinPackages");
             if (!dev.agentbox.runtime.GvisorRuntime.Options.PLATFORMS.contains(platform)) {
                 throw new IllegalArgumentException("platform must be ptrace or systrap, got '" + platform + "' (kvm is not offered: see runtime/DESIGN.md)");
             }
