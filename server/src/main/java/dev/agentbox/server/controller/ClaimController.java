@@ -159,17 +159,24 @@ public final class ClaimController implements Controller {
         // a claim pinned to a PodSnapshot (podsnapshot.gke.io/ps-name) needs a new sandbox restored from it, not a warm member
         boolean wantsColdStart = (claim.getSpec().getEnv() != null && !claim.getSpec().getEnv().isEmpty()) || pinnedSnapshot(claim) != null;
         if (!wantsColdStart) {
-            List<Sandbox> candidates = new ArrayList<>(WarmPoolController.members(store, pool.get()).stream()
-                    .filter(Conditions::isReady).toList());
-            candidates.sort(Comparator.comparing(s -> s.getMetadata().getCreationTimestamp()));
+            // the ready members from the store's in-memory summaries: a bind reads and parses only the member it takes,
+            // however many sandboxes the namespace has
+            String poolLabel = WarmPoolController.poolLabelValue(pool.get());
+            String poolUid = pool.get().getMetadata().getUid();
+            List<Store.Summary> candidates = new ArrayList<>(store.summaries(Sandbox.class, ns, s -> s.ready()
+                    && poolLabel.equals(s.labels().get(Names.WARM_POOL_SANDBOX_LABEL)) && s.ownerUids().contains(poolUid)));
+            candidates.sort(Comparator.comparing(Store.Summary::creationTimestamp));
             // concurrent claims start at different members (by their uid), so that they do not all race for the oldest
             // one and retry past each other's conflicts; each still tries every member before going cold
             java.util.Collections.rotate(candidates, -Math.floorMod(claim.getMetadata().getUid().hashCode(), Math.max(1, candidates.size())));
-            for (Sandbox candidate : candidates) {
-                if (adopt(claim, candidate, pool.get())) {
-                    pools.handedOver(pool.get().getMetadata().getUid());
-                    recordBinding(claim, candidate.getMetadata().getName(), true);
-                    events.normal(claim, EventReasons.SANDBOX_ADOPTED, "Adoption", "Adopted warm pool Sandbox \"" + candidate.getMetadata().getName() + "\"");
+            for (Store.Summary candidate : candidates) {
+                Sandbox member = store.get(Sandbox.class, ns, candidate.key().name()).orElse(null);
+                // read again: it may have been taken or changed since the summary; adopt's update checks its resourceVersion
+                if (member == null || !Conditions.isReady(member) || !WarmPoolController.isMember(member, pool.get())) continue;
+                if (adopt(claim, member, pool.get())) {
+                    pools.handedOver(poolUid);
+                    recordBinding(claim, member.getMetadata().getName(), true);
+                    events.normal(claim, EventReasons.SANDBOX_ADOPTED, "Adoption", "Adopted warm pool Sandbox \"" + member.getMetadata().getName() + "\"");
                     return null;
                 }
             }

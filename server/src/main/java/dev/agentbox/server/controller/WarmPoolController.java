@@ -75,12 +75,16 @@ public final class WarmPoolController implements Controller {
 
     /** Pool members: Sandboxes labelled for this pool and still owned by it (not yet claimed). */
     public static List<Sandbox> members(Store store, SandboxWarmPool pool) {
-        String uid = pool.getMetadata().getUid();
         return store.list(Sandbox.class, pool.getMetadata().getNamespace(),
                         l -> poolLabelValue(pool).equals(l.get(Names.WARM_POOL_SANDBOX_LABEL)))
-                .stream()
-                .filter(s -> s.getMetadata().getOwnerReferences().stream().anyMatch(o -> uid.equals(o.getUid())))
-                .toList();
+                .stream().filter(s -> isMember(s, pool)).toList();
+    }
+
+    /** A member carries the pool's label and is owned by this pool (by uid: not by an earlier pool of that name). */
+    static boolean isMember(Sandbox s, SandboxWarmPool pool) {
+        String uid = pool.getMetadata().getUid();
+        return poolLabelValue(pool).equals(s.getMetadata().getLabels().get(Names.WARM_POOL_SANDBOX_LABEL))
+                && s.getMetadata().getOwnerReferences().stream().anyMatch(o -> uid.equals(o.getUid()));
     }
 
     /** As upstream: the label's value is the hash of the pool's name (names may be longer than a label value). */

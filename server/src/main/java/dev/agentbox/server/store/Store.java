@@ -109,6 +109,27 @@ public final class Store implements AutoCloseable {
     private record Row(String json, ObjectNode tree) {}
 
     /**
+     * What the store keeps in memory of every object, so that selecting objects by labels, owner or readiness costs
+     * in proportion to the objects selected, not to every object of the kind: no row is read or parsed to be passed
+     * over. {@code ready}: its status has the condition Ready=True.
+     */
+    public record Summary(Key key, Map<String, String> labels, List<String> ownerUids, String creationTimestamp, boolean ready) {
+        static Summary of(String namespace, String name, JsonNode tree) {
+            JsonNode meta = tree.path("metadata");
+            List<String> owners = new ArrayList<>();
+            for (JsonNode o : meta.path("ownerReferences")) owners.add(o.path("uid").asText());
+            boolean ready = false;
+            for (JsonNode c : tree.path("status").path("conditions")) {
+                if ("Ready".equals(c.path("type").asText())) ready = "True".equals(c.path("status").asText());
+            }
+            return new Summary(new Key(namespace, name), labelsOf(meta), List.copyOf(owners), meta.path("creationTimestamp").asText(""), ready);
+        }
+    }
+
+    /** Per store key, the {@link Summary} of every stored object in {@link Key} order; changed with each commit. */
+    private final Map<String, java.util.TreeMap<Key, Summary>> index = new java.util.HashMap<>();
+
+    /**
      * Checked under the store's write lock before an object is created or its metadata and spec replaced (not on
      * status writes), so a check and the write it allows are atomic: quotas cannot be overrun by concurrent requests.
      * Throwing refuses the write and leaves the store unchanged.
@@ -140,6 +161,9 @@ public final class Store implements AutoCloseable {
                     revision = Long.parseLong(rs.getString(1));
                 }
                 historyStart = revision;
+                try (ResultSet rs = s.executeQuery("SELECT kind, namespace, name, json FROM objects")) {
+                    while (rs.next()) indexPut(rs.getString(1), rs.getString(2), rs.getString(3), mapper.readTree(rs.getString(4)));
+                }
             }
         } catch (SQLException | java.io.IOException e) {
             throw new IllegalStateException("cannot open the state database " + file + ": " + e.getMessage(), e);
@@ -310,27 +334,53 @@ public final class Store implements AutoCloseable {
         return Optional.ofNullable(node).map(n -> treeToValue(n, type));
     }
 
-    /** Objects of a kind in a namespace (null: all namespaces) whose labels match the selector. */
+    /**
+     * Objects of a kind in a namespace (null: all namespaces) whose labels match the selector (null: all), in {@link Key}
+     * order. With a selector only the matching rows are read; the JSON is parsed outside the store's lock.
+     */
     public <T extends HasMetadata> List<T> list(Class<T> type, String namespace, Predicate<Map<String, String>> labels) {
-        List<T> out = new ArrayList<>();
-        String sql = namespace == null
-                ? "SELECT json FROM objects WHERE kind = ? ORDER BY namespace, name"
-                : "SELECT json FROM objects WHERE kind = ? AND namespace = ? ORDER BY name";
+        List<String> rows = new ArrayList<>();
         synchronized (this) {
-            try (PreparedStatement ps = db.prepareStatement(sql)) {
-                ps.setString(1, kindKey(type));
-                if (namespace != null) ps.setString(2, namespace);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        ObjectNode tree = (ObjectNode) mapper.readTree(rs.getString(1));
-                        // match labels on the JSON tree: binding a typed object (a whole PodSpec) costs far more
-                        if (labels == null || labels.test(labelsOf(tree))) out.add(treeToValue(tree, type));
+            if (labels == null) {
+                String sql = namespace == null
+                        ? "SELECT json FROM objects WHERE kind = ? ORDER BY namespace, name"
+                        : "SELECT json FROM objects WHERE kind = ? AND namespace = ? ORDER BY name";
+                try (PreparedStatement ps = db.prepareStatement(sql)) {
+                    ps.setString(1, kindKey(type));
+                    if (namespace != null) ps.setString(2, namespace);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) rows.add(rs.getString(1));
                     }
+                } catch (SQLException e) {
+                    throw new SandboxFailedException("state database read failed: " + e.getMessage(), e);
                 }
-            } catch (SQLException | java.io.IOException e) {
-                throw new SandboxFailedException("state database read failed: " + e.getMessage(), e);
+            } else {
+                for (Summary s : summaries(type, namespace, s -> labels.test(s.labels()))) rows.add(findJson(kindKey(type), s.key().namespace(), s.key().name()));
             }
         }
+        List<T> out = new ArrayList<>(rows.size());
+        for (String json : rows) {
+            if (json == null) continue;
+            try {
+                out.add(treeToValue((ObjectNode) mapper.readTree(json), type));
+            } catch (java.io.IOException e) {
+                throw new SandboxFailedException("stored object is not JSON: " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The {@link Summary} of each object of a kind in a namespace (null: all namespaces) that passes {@code filter}, in
+     * {@link Key} order, from memory: nothing is read from the database or parsed.
+     */
+    public synchronized List<Summary> summaries(Class<? extends HasMetadata> type, String namespace, Predicate<Summary> filter) {
+        java.util.TreeMap<Key, Summary> all = index.get(kindKey(type));
+        if (all == null) return List.of();
+        java.util.Collection<Summary> scope = namespace == null ? all.values()
+                : all.subMap(new Key(namespace, ""), true, new Key(namespace + "\0", ""), false).values();
+        List<Summary> out = new ArrayList<>();
+        for (Summary s : scope) if (filter == null || filter.test(s)) out.add(s);
         return out;
     }
 
@@ -478,12 +528,12 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> labelsOf(ObjectNode tree) {
-        com.fasterxml.jackson.databind.JsonNode labels = tree.path("metadata").path("labels");
+    private static Map<String, String> labelsOf(JsonNode meta) {
+        JsonNode labels = meta.path("labels");
         if (!labels.isObject() || labels.isEmpty()) return Map.of();
         Map<String, String> out = new java.util.HashMap<>();
         labels.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
-        return out;
+        return Map.copyOf(out);
     }
 
     public <T extends HasMetadata> List<T> list(Class<T> type, String namespace) {
@@ -589,6 +639,7 @@ public final class Store implements AutoCloseable {
                 throw new SandboxFailedException("state database write failed: " + e.getMessage(), e);
             }
             revision = rev;
+            indexRemove(kind, namespace, name);
             T deleted = treeToValue(stored, type);
             emit(new StoreEvent(StoreEvent.Type.DELETED, kind, deleted, rev, stored), type, namespace, name, row.json(), row.json());
             return deleted;
@@ -649,6 +700,7 @@ public final class Store implements AutoCloseable {
             rollback();
             throw new SandboxFailedException("state database write failed: " + e.getMessage(), e);
         }
+        for (ObjectNode tree : changed) indexPut(kind, tree.path("metadata").path("namespace").asText(""), tree.path("metadata").path("name").asText(), tree);
         for (int i = 0; i < changed.size(); i++) {
             ObjectNode tree = changed.get(i);
             JsonNode meta = tree.path("metadata");
@@ -711,18 +763,36 @@ public final class Store implements AutoCloseable {
     }
 
     private Row findRow(String kind, String ns, String name) {
+        String json = findJson(kind, ns, name);
+        if (json == null) return null;
+        try {
+            return new Row(json, (ObjectNode) mapper.readTree(json));
+        } catch (java.io.IOException e) {
+            throw new SandboxFailedException("stored object is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** The stored JSON of one object, or null. Under the lock. */
+    private String findJson(String kind, String ns, String name) {
         try (PreparedStatement ps = db.prepareStatement("SELECT json FROM objects WHERE kind = ? AND namespace = ? AND name = ?")) {
             ps.setString(1, kind);
             ps.setString(2, ns);
             ps.setString(3, name);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) return null;
-                String json = rs.getString(1);
-                return new Row(json, (ObjectNode) mapper.readTree(json));
+                return rs.next() ? rs.getString(1) : null;
             }
-        } catch (SQLException | java.io.IOException e) {
+        } catch (SQLException e) {
             throw new SandboxFailedException("state database read failed: " + e.getMessage(), e);
         }
+    }
+
+    private void indexPut(String kind, String ns, String name, JsonNode tree) {
+        index.computeIfAbsent(kind, k -> new java.util.TreeMap<>()).put(new Key(ns, name), Summary.of(ns, name, tree));
+    }
+
+    private void indexRemove(String kind, String ns, String name) {
+        java.util.TreeMap<Key, Summary> all = index.get(kind);
+        if (all != null) all.remove(new Key(ns, name));
     }
 
     /** Writes the row and the revision in one transaction; returns the JSON written. */
@@ -745,6 +815,7 @@ public final class Store implements AutoCloseable {
             setRevision(rev);
             db.commit();
             revision = rev;
+            indexPut(kind, ns, name, json);
             return text;
         } catch (SQLException | com.fasterxml.jackson.core.JsonProcessingException e) {
             rollback();
