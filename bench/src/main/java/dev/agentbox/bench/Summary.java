@@ -26,6 +26,7 @@ final class Summary {
         show("/healthz p50 " + at + " / empty host", "density.healthzRatio", "x");
         show("sustained claims/s, warm and cold", "throughput.claimsPerSecond", " claims/s");
         show("sustained warm claims/s (goal >= 100)", "throughput.warmClaimsPerSecond", " claims/s");
+        show("warm claims/s while ready members last", "throughput.burstWarmClaimsPerSecond", " claims/s");
         show("pool fill rate " + at, "density.fillPerSecond", " sandboxes/s");
         show("podman install with apt-get", "podman.installSeconds", " s");
         for (String note : Results.notes()) System.out.println("  " + note);
