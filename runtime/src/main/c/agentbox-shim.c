@@ -230,6 +230,10 @@ static int runsc_log_fd = -1;
 static int mem_event_fd = -1;
 static int64_t mem_next_setup_ms;
 static int mem_setup_tries;
+/* runsc makes the memory cgroup while the sandbox boots: look for it every 50 ms (at most 10 s), so the watchdog is
+ * armed within ~50 ms of it; at 500 ms, code that allocated at once got the whole sandbox killed by the host (measured) */
+#define MEM_SETUP_EVERY_MS 50
+#define MEM_SETUP_MAX_TRIES 200
 static int64_t last_oom_ms;
 
 /* ---------- main process log ---------- */
@@ -493,10 +497,10 @@ static void *mem_register(void *arg) {
 }
 
 static void mem_setup(void) {
-    if (mem_event_fd >= 0 || !opt_memcg || opt_memory_limit <= 0 || mem_setup_tries > 20) return;
+    if (mem_event_fd >= 0 || !opt_memcg || opt_memory_limit <= 0 || mem_setup_tries > MEM_SETUP_MAX_TRIES) return;
     if (now_ms() < mem_next_setup_ms) return;
     mem_setup_tries++;
-    mem_next_setup_ms = now_ms() + 500;
+    mem_next_setup_ms = now_ms() + MEM_SETUP_EVERY_MS;
     snprintf(memcg_dir, sizeof memcg_dir, "/sys/fs/cgroup/memory/%s", opt_memcg);
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/memory.limit_in_bytes", memcg_dir);
@@ -515,7 +519,7 @@ static void mem_setup(void) {
         if (ufd >= 0) close(ufd);
         if (cfd >= 0) close(cfd);
         if (efd >= 0) close(efd);
-        mem_setup_tries = 100;
+        mem_setup_tries = MEM_SETUP_MAX_TRIES + 1;
         return;
     }
     long long lo = opt_memory_limit, hi = hard > lo ? hard : lo + (64LL << 20);
@@ -538,7 +542,7 @@ static void mem_setup(void) {
         free(reg);
         say("memory watchdog unavailable: cannot start its thread");
         close(cfd); close(ufd); close(efd);
-        mem_setup_tries = 100;
+        mem_setup_tries = MEM_SETUP_MAX_TRIES + 1;
         return;
     }
     pthread_detach(t);
@@ -763,7 +767,7 @@ int main(int argc, char **argv) {
         }
         if (runsc_err_fd >= 0) { i_err = n; pf[n++] = (struct pollfd){.fd = runsc_err_fd, .events = POLLIN}; }
         if (mem_event_fd >= 0) { i_mem = n; pf[n++] = (struct pollfd){.fd = mem_event_fd, .events = POLLIN}; }
-        int timeout = (mem_event_fd < 0 && opt_memcg && mem_setup_tries <= 20) ? 500 : -1;
+        int timeout = (mem_event_fd < 0 && opt_memcg && mem_setup_tries <= MEM_SETUP_MAX_TRIES) ? MEM_SETUP_EVERY_MS : -1;
         if (poll(pf, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR) continue;
             say("poll: %s", strerror(errno));

@@ -76,6 +76,26 @@ class LimitsAndLifecycleTest {
     }
 
     @Test
+    void processesThatTogetherHoldMoreThanTheMemoryLimitAreKilledByTheShimsWatchdog() throws Exception {
+        // each process stays under RLIMIT_AS (the per-process guard); together they go over the sandbox's 128 MiB, which
+        // only the shim's memory-cgroup thresholds see. Started at once: the watchdog must be armed by the time a command
+        // can run (the shim looked for the cgroup every 500 ms, and such code got the whole sandbox killed by the host)
+        RunningSandbox sb = runtime.start(config(P + "watchdog", ImageStore.BUILTIN, List.of(), 128L << 20, 64));
+        try {
+            String hold = "python3 -c \"import time; b = bytearray(40 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(30)\"";
+            ExecResult hogs = sb.exec(new ExecRequest(List.of("/bin/sh", "-c", "for i in 1 2 3 4; do " + hold + " & done; wait"), Map.of(), null, null,
+                    Duration.ofSeconds(25), 4096));
+            assertThat(hogs.oomKilled()).as("killed by the watchdog, not by the timeout: " + hogs).isTrue();
+            assertThat(hogs.timedOut()).isFalse();
+            assertThat(hogs.exitCode()).isEqualTo(137);
+            assertThat(sb.isAlive()).isTrue();
+            assertThat(out(sb.exec(ExecRequest.of("echo", "alive")))).isEqualTo("alive\n");
+        } finally {
+            sb.destroy();
+        }
+    }
+
+    @Test
     void mainProcessOutputGoesToTheLogAndItsExitIsReported() throws Exception {
         RunningSandbox sb = runtime.start(config(P + "main", ImageStore.BUILTIN,
                 List.of("/bin/sh", "-c", "echo started as $(id -u); echo oops >&2; sleep 0.3; exit 7"), 0, 0));
