@@ -4,7 +4,10 @@ import dev.agentbox.api.Resources;
 import dev.agentbox.client.Sandbox;
 import dev.agentbox.client.SandboxClient;
 import dev.agentbox.client.ResourceType;
+import dev.agentbox.runtime.ExecRequest;
+import dev.agentbox.runtime.ExecResult;
 import dev.agentbox.runtime.GvisorRuntime;
+import dev.agentbox.runtime.RunningSandbox;
 import dev.agentbox.server.Agentboxd;
 import dev.agentbox.server.AgentboxdConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -51,13 +54,18 @@ public final class Bench {
             awaitPoolReady(client, "bench-warm", 3);
 
             List<Double> warm = new ArrayList<>();
+            List<Double> claimOnly = new ArrayList<>();
+            List<Double> firstExec = new ArrayList<>();
             for (int i = 0; i < warmRuns; i++) {
                 awaitPoolReady(client, "bench-warm", 3); // every claim finds a ready member
                 Thread.sleep(200); // and the machine is not busy starting the previous refill
                 long t0 = System.nanoTime();
                 try (Sandbox s = client.createSandbox("bench-warm")) {
+                    long t1 = System.nanoTime();
                     s.commands().run(List.of("true"));
                     warm.add(ms(t0));
+                    claimOnly.add((t1 - t0) / 1e6);
+                    firstExec.add(ms(t1));
                 }
             }
             progress("warm claims done");
@@ -73,6 +81,10 @@ public final class Bench {
             progress("cold claims done");
             List<Double> exec = new ArrayList<>();
             List<Double> naive = new ArrayList<>();
+            List<Double> inProcess = new ArrayList<>();
+            List<Double> noProcess = new ArrayList<>();
+            List<Double> spawnInside = new ArrayList<>();
+            List<Double> healthz = new ArrayList<>();
             try (Sandbox s = client.createSandbox("bench-warm")) {
                 for (int i = 0; i < 20; i++) s.commands().run(List.of("true"));
                 for (int i = 0; i < execRuns; i++) {
@@ -82,6 +94,30 @@ public final class Bench {
                 }
                 String uid = client.resources().get(ResourceType.SANDBOX, s.name()).getMetadata().getUid();
                 GvisorRuntime runtime = (GvisorRuntime) daemon.runtime();
+                // where an exec's time goes: the same command without HTTP, the agent's round trip without a process,
+                // a process start inside gVisor with no agent in the way, and an HTTPS round trip without a sandbox
+                RunningSandbox direct = runtime.get("ab-" + uid).orElseThrow();
+                for (int i = 0; i < execRuns; i++) {
+                    long t0 = System.nanoTime();
+                    direct.exec(ExecRequest.of("true"));
+                    inProcess.add(ms(t0));
+                    t0 = System.nanoTime();
+                    direct.files().stat("/");
+                    noProcess.add(ms(t0));
+                }
+                for (int i = 0; i < 5; i++) {
+                    ExecResult r = direct.exec(ExecRequest.of("/bin/sh", "-c",
+                            "s=$(date +%s%N); i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done; e=$(date +%s%N); echo $(( (e - s) / 100 ))"));
+                    spawnInside.add(Long.parseLong(new String(r.stdout(), java.nio.charset.StandardCharsets.UTF_8).strip()) / 1e6);
+                }
+                java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+                        .sslContext(dev.agentbox.client.AgentboxTls.trusting(daemon.caFile())).build();
+                java.net.http.HttpRequest health = java.net.http.HttpRequest.newBuilder(java.net.URI.create(daemon.endpoint() + "/healthz")).build();
+                for (int i = 0; i < execRuns + 20; i++) {
+                    long t0 = System.nanoTime();
+                    http.send(health, java.net.http.HttpResponse.BodyHandlers.discarding());
+                    if (i >= 20) healthz.add(ms(t0));
+                }
                 for (int i = 0; i < baselineRuns; i++) {
                     long t0 = System.nanoTime();
                     runtime.execViaRunscExec("ab-" + uid, List.of("true"));
@@ -91,11 +127,22 @@ public final class Bench {
             System.out.println();
             System.out.printf("%-44s %5s %10s %10s   %s%n", "measure", "n", "p50", "p99", "goal");
             row("warm claim -> first exec (SDK, HTTP)", warm, "p50 <= 15 ms, p99 <= 40 ms");
+            row("  of which the claim (one round trip)", claimOnly, "");
+            row("  of which the first exec", firstExec, "");
             row("cold claim -> first exec (SDK, HTTP)", cold, "p50 <= 700 ms");
             row("exec round trip of `true` (SDK, HTTP)", exec, "p50 <= 8 ms");
             row("baseline: one `runsc exec true` per command", naive, "");
+            System.out.printf("%nwhere an exec's time goes%n");
+            row("exec `true` through the runtime API (no HTTP)", inProcess, "");
+            row("agent round trip without a process (stat /)", noProcess, "");
+            row("/bin/true spawned by sh inside (per spawn)", spawnInside, "");
+            row("HTTPS round trip GET /healthz", healthz, "");
             System.out.printf("%nexec through agentbox is %.1fx faster than a runsc exec per command (p50)%n", p(naive, 50) / p(exec, 50));
             Results.claims(p(warm, 50), p(cold, 50), p(exec, 50), p(naive, 50)); // for Suite's summary
+            Results.put("claims.claimOnly.p50", p(claimOnly, 50));
+            Results.put("claims.firstExec.p50", p(firstExec, 50));
+            Results.put("claims.execNoHttp.p50", p(inProcess, 50));
+            Results.put("claims.spawnInside.p50", p(spawnInside, 50));
         } finally {
             TempDirs.delete(state);
         }

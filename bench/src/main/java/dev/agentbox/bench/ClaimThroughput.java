@@ -64,6 +64,7 @@ final class ClaimThroughput {
             System.err.printf("[bench] waiting for the pool of %d%n", poolSize);
             awaitReady(admin, poolSize);
             Thread.sleep(1000); // let the last starts settle
+            allAtOnce(daemon, admin, clients, poolSize);
 
             List<Double> warm = Collections.synchronizedList(new ArrayList<>());
             List<Double> cold = Collections.synchronizedList(new ArrayList<>());
@@ -119,6 +120,49 @@ final class ClaimThroughput {
             admin.resources().delete(ResourceType.SANDBOX_WARM_POOL, "tiny");
             awaitNoSandboxes(admin);
         }
+    }
+
+    /**
+     * The claim path's own capacity, without the refill in the way: every client claims a member of the ready pool at
+     * the same moment, runs {@code true} in it and keeps it; claims/s = clients / the time until the last one ran.
+     * Then they are released and the pool refills before the sustained phase.
+     */
+    private static double allAtOnce(Agentboxd daemon, SandboxClient admin, int clients, int poolSize) throws Exception {
+        List<SandboxClient> conns = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            SandboxClient c = client(daemon);
+            c.resources().list(ResourceType.SANDBOX_WARM_POOL, null); // connected before the clock runs
+            conns.add(c);
+        }
+        List<Sandbox> held = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger warm = new AtomicInteger();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (SandboxClient c : conns) {
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    go.await();
+                    Sandbox s = c.createSandbox("tiny");
+                    held.add(s);
+                    s.commands().run(List.of("true"));
+                    if (!s.name().equals(s.claimName())) warm.incrementAndGet();
+                } catch (Exception e) {
+                    System.err.println("[bench] claim failed: " + e.getMessage());
+                }
+            }));
+        }
+        long t0 = System.nanoTime();
+        go.countDown();
+        for (Thread t : threads) t.join();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("%nall at once: %d clients each claimed a member of the ready pool of %d and ran `true`: %d done (%d warm) in %.2f s = %.1f claims/s%n",
+                clients, poolSize, held.size(), warm.get(), seconds, held.size() / seconds);
+        for (Sandbox s : held) s.close();
+        for (SandboxClient c : conns) c.close();
+        awaitReady(admin, poolSize);
+        Thread.sleep(1000);
+        Results.put("throughput.allAtOnceClaimsPerSecond", held.size() / seconds);
+        return held.size() / seconds;
     }
 
     private static SandboxClient client(Agentboxd daemon) {

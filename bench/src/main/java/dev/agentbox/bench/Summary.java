@@ -20,6 +20,10 @@ final class Summary {
         compare("code().run(\"x + 1\")", "contexts.code.p50", " ms", "exec `python3 -c` per snippet", "contexts.python.p50");
         compare("idle CPU per sandbox (% of a core)", "density.idleCpuPerSandbox", " %", "an idle podman container", "podman.idleCpu");
         compare("memory per sandbox (Pss)", "density.pssPerSandboxMiB", " MiB", "an idle podman container", "podman.pssMiB");
+        show("warm claim: the claim's round trip", "claims.claimOnly.p50", " ms");
+        show("warm claim: its first exec", "claims.firstExec.p50", " ms");
+        show("exec `true` without HTTP (runtime API)", "claims.execNoHttp.p50", " ms");
+        show("/bin/true spawned by sh inside gVisor", "claims.spawnInside.p50", " ms");
         Double n = Results.get("density.n");
         String at = n == null ? "density" : "at " + Math.round(n) + " idle sandboxes";
         show("warm claim p50 " + at + " / empty host", "density.claimRatio", "x (goal <= 1.5x)");
@@ -27,6 +31,7 @@ final class Summary {
         show("sustained claims/s, warm and cold", "throughput.claimsPerSecond", " claims/s");
         show("sustained warm claims/s (goal >= 100)", "throughput.warmClaimsPerSecond", " claims/s");
         show("warm claims/s while ready members last", "throughput.burstWarmClaimsPerSecond", " claims/s");
+        show("claims/s, all clients at once, ready pool", "throughput.allAtOnceClaimsPerSecond", " claims/s");
         show("pool fill rate " + at, "density.fillPerSecond", " sandboxes/s");
         show("podman install with apt-get", "podman.installSeconds", " s");
         for (String note : Results.notes()) System.out.println("  " + note);

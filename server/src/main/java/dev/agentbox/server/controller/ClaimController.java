@@ -161,10 +161,8 @@ public final class ClaimController implements Controller {
         if (!wantsColdStart) {
             // the ready members from the store's in-memory summaries: a bind reads and parses only the member it takes,
             // however many sandboxes the namespace has
-            String poolLabel = WarmPoolController.poolLabelValue(pool.get());
             String poolUid = pool.get().getMetadata().getUid();
-            List<Store.Summary> candidates = new ArrayList<>(store.summaries(Sandbox.class, ns, s -> s.ready()
-                    && poolLabel.equals(s.labels().get(Names.WARM_POOL_SANDBOX_LABEL)) && s.ownerUids().contains(poolUid)));
+            List<Store.Summary> candidates = new ArrayList<>(WarmPoolController.members(store, pool.get()).stream().filter(Store.Summary::ready).toList());
             candidates.sort(Comparator.comparing(Store.Summary::creationTimestamp));
             // concurrent claims start at different members (by their uid), so that they do not all race for the oldest
             // one and retry past each other's conflicts; each still tries every member before going cold

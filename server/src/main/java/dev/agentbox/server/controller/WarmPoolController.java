@@ -73,11 +73,16 @@ public final class WarmPoolController implements Controller {
         return "warmpool";
     }
 
-    /** Pool members: Sandboxes labelled for this pool and still owned by it (not yet claimed). */
-    public static List<Sandbox> members(Store store, SandboxWarmPool pool) {
-        return store.list(Sandbox.class, pool.getMetadata().getNamespace(),
-                        l -> poolLabelValue(pool).equals(l.get(Names.WARM_POOL_SANDBOX_LABEL)))
-                .stream().filter(s -> isMember(s, pool)).toList();
+    /**
+     * Pool members, from the store's in-memory summaries: Sandboxes labelled for this pool and still owned by it (not
+     * yet claimed). A pass over a pool reads and parses only the members it must look into (not Ready ones), so a
+     * claim of one member of a pool of hundreds does not make the refill parse every member.
+     */
+    static List<Store.Summary> members(Store store, SandboxWarmPool pool) {
+        String label = poolLabelValue(pool);
+        String uid = pool.getMetadata().getUid();
+        return store.summaries(Sandbox.class, pool.getMetadata().getNamespace(),
+                s -> label.equals(s.labels().get(Names.WARM_POOL_SANDBOX_LABEL)) && s.ownerUids().contains(uid));
     }
 
     /** A member carries the pool's label and is owned by this pool (by uid: not by an earlier pool of that name). */
@@ -100,37 +105,38 @@ public final class WarmPoolController implements Controller {
         String templateName = pool.getSpec().getSandboxTemplateRef() == null ? null : pool.getSpec().getSandboxTemplateRef().getName();
         Optional<SandboxTemplate> template = templateName == null ? Optional.empty()
                 : store.get(SandboxTemplate.class, key.namespace(), templateName);
-        List<Sandbox> members = new ArrayList<>(members(store, pool));
+        List<Store.Summary> members = new ArrayList<>(members(store, pool));
         if (template.isEmpty()) {
             log.warn("warm pool {}: SandboxTemplate {} not found; waiting for it", key, templateName);
-            writeStatus(pool, members, null);
+            writeStatus(pool, members.size(), ready(members), null);
             return Result.requeueAfter(Duration.ofSeconds(5));
         }
         String hash = Hashing.blueprintHash(template.get().getSpec());
         if (pool.getSpec().getUpdateStrategy() != null && pool.getSpec().getUpdateStrategy().effectiveType() == UpdateStrategyType.RECREATE) {
-            for (Sandbox s : List.copyOf(members)) {
-                if (!hash.equals(s.getMetadata().getLabels().get(Names.SANDBOX_TEMPLATE_HASH_LABEL))) {
-                    store.delete(Sandbox.class, key.namespace(), s.getMetadata().getName());
+            for (Store.Summary s : List.copyOf(members)) {
+                if (!hash.equals(s.labels().get(Names.SANDBOX_TEMPLATE_HASH_LABEL))) {
+                    store.delete(Sandbox.class, key.namespace(), s.key().name());
                     members.remove(s);
-                    log.info("warm pool {}: deleted {} (template changed, updateStrategy Recreate)", key, s.getMetadata().getName());
-                    events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + s.getMetadata().getName()
+                    log.info("warm pool {}: deleted {} (template changed, updateStrategy Recreate)", key, s.key().name());
+                    events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + s.key().name()
                             + " (template changed, updateStrategy Recreate)");
                 }
             }
         }
         Duration graceCheck = replaceStuck(pool, members);
         int want = pool.getSpec().effectiveReplicas();
-        Duration wait = members.size() < want ? activity.refillWait(pool.getMetadata().getUid()) : Duration.ZERO;
+        int have = members.size();
+        Duration wait = have < want ? activity.refillWait(pool.getMetadata().getUid()) : Duration.ZERO;
         if (!wait.isZero()) {
-            writeStatus(pool, members, null);
+            writeStatus(pool, have, ready(members), null);
             return Result.requeueAfter(wait);
         }
         String createFailure = null;
-        for (int i = 0; i < CREATE_BATCH && members.size() < want; i++) {
+        for (int i = 0; i < CREATE_BATCH && have < want; i++) {
             if (!stillExists(pool)) return Result.DONE; // deleted meanwhile: what it made is the garbage collector's
             try {
                 Sandbox created = store.create(newMember(pool, template.get(), hash));
-                members.add(created);
+                have++;
                 log.info("warm pool {}: created member {}", key, created.getMetadata().getName());
                 events.normal(pool, EventReasons.SUCCESSFUL_CREATE, "Creating", "Created sandbox: " + created.getMetadata().getName());
             } catch (QuotaExceededException e) {
@@ -140,29 +146,40 @@ public final class WarmPoolController implements Controller {
         }
         if (members.size() > want) {
             // drop the ones least useful first: not ready, then newest
-            members.sort(Comparator.comparing((Sandbox s) -> Conditions.isReady(s)).reversed()
-                    .thenComparing(s -> s.getMetadata().getCreationTimestamp()));
+            members.sort(Comparator.comparing(Store.Summary::ready).reversed().thenComparing(Store.Summary::creationTimestamp));
             while (members.size() > want) {
-                Sandbox extra = members.remove(members.size() - 1);
-                store.delete(Sandbox.class, key.namespace(), extra.getMetadata().getName());
-                log.info("warm pool {}: deleted surplus member {}", key, extra.getMetadata().getName());
-                events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + extra.getMetadata().getName());
+                Store.Summary extra = members.remove(members.size() - 1);
+                store.delete(Sandbox.class, key.namespace(), extra.key().name());
+                have--;
+                log.info("warm pool {}: deleted surplus member {}", key, extra.key().name());
+                events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + extra.key().name());
             }
         }
-        writeStatus(pool, members, createFailure);
-        if (createFailure == null && members.size() < want) return Result.requeueAfter(Duration.ZERO);
+        writeStatus(pool, have, ready(members), createFailure);
+        if (createFailure == null && have < want) return Result.requeueAfter(Duration.ZERO);
         return graceCheck == null ? Result.DONE : Result.requeueAfter(graceCheck);
+    }
+
+    private static int ready(List<Store.Summary> members) {
+        return (int) members.stream().filter(Store.Summary::ready).count();
     }
 
     /**
      * Deletes the members not Ready for longer than the pool's readiness grace period (the caller creates their
      * replacements); returns when the next not-Ready member's grace period ends, or null when none is pending.
+     * Only not-Ready members are read in full (their Ready condition's transition time).
      */
-    private Duration replaceStuck(SandboxWarmPool pool, List<Sandbox> members) {
+    private Duration replaceStuck(SandboxWarmPool pool, List<Store.Summary> members) {
         Duration grace = Duration.ofSeconds(pool.getSpec().effectiveReadinessGracePeriodSeconds());
         java.time.Instant now = clock.instant();
         Duration next = null;
-        for (Sandbox s : List.copyOf(members)) {
+        for (Store.Summary summary : List.copyOf(members)) {
+            if (summary.ready()) continue;
+            Sandbox s = store.get(Sandbox.class, summary.key().namespace(), summary.key().name()).orElse(null);
+            if (s == null || !isMember(s, pool)) { // gone or claimed since the summary
+                members.remove(summary);
+                continue;
+            }
             Duration left = dev.agentbox.api.ReadinessGrace.left(s, grace, now).orElse(null);
             if (left == null) continue;
             if (left.isPositive()) {
@@ -173,7 +190,7 @@ public final class WarmPoolController implements Controller {
             if (store.delete(Sandbox.class, s.getMetadata().getNamespace(), s.getMetadata().getName(), s.getMetadata().getResourceVersion()).isEmpty()) {
                 continue; // changed meanwhile (a claim took it, it turned Ready): judged again on the next reconcile
             }
-            members.remove(s);
+            members.remove(summary);
             String why = "not Ready for " + grace.toSeconds() + " s (readinessGracePeriodSeconds)";
             log.info("warm pool {}/{}: deleted member {}: {}", pool.getMetadata().getNamespace(), pool.getMetadata().getName(), s.getMetadata().getName(), why);
             events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + s.getMetadata().getName() + " (" + why + ")");
@@ -208,16 +225,15 @@ public final class WarmPoolController implements Controller {
     }
 
     /** Replicas, ready replicas, selector, and ReplicaFailure while {@code createFailure} (a member could not be created). */
-    private void writeStatus(SandboxWarmPool pool, List<Sandbox> members, String createFailure) {
-        int ready = (int) members.stream().filter(Conditions::isReady).count();
-        SandboxWarmPoolStatus status = new SandboxWarmPoolStatus(members.size(), ready,
+    private void writeStatus(SandboxWarmPool pool, int replicas, int ready, String createFailure) {
+        SandboxWarmPoolStatus status = new SandboxWarmPoolStatus(replicas, ready,
                 Names.WARM_POOL_SANDBOX_LABEL + "=" + poolLabelValue(pool), pool.getStatus() == null ? null : pool.getStatus().getConditions());
         status.setObservedGeneration(pool.getMetadata().getGeneration());
         boolean wasFailing = Conditions.get(pool.getStatus(), Conditions.REPLICA_FAILURE).isPresent();
         if (createFailure != null) {
             Conditions.set(status, Conditions.of(Conditions.REPLICA_FAILURE, Conditions.TRUE, Conditions.REASON_FAILED_CREATE, createFailure,
                     pool.getMetadata().getGeneration()), clock.instant());
-        } else if (members.size() >= pool.getSpec().effectiveReplicas()) {
+        } else if (replicas >= pool.getSpec().effectiveReplicas()) {
             Conditions.remove(status, Conditions.REPLICA_FAILURE);
         }
         if (status.getConditions() != null && status.getConditions().isEmpty()) status.setConditions(null);
