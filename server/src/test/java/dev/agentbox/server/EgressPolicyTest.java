@@ -66,11 +66,12 @@ class EgressPolicyTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws Exception {
         try {
             if (daemon != null) daemon.close();
         } finally {
             if (hosts != null) hosts.close();
+            if (dir != null) dev.agentbox.runtime.internal.LocalImageStore.deleteTree(dir);
         }
     }
 

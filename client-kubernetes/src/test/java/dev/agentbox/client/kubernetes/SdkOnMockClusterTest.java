@@ -152,6 +152,13 @@ class SdkOnMockClusterTest {
         if (snapshotter != null) snapshotter.close();
         if (admin != null) admin.close();
         if (server != null) server.destroy();
+        if (tmp != null) {
+            try (var files = Files.walk(tmp)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (java.io.IOException e) {
+                System.err.println("could not remove " + tmp + ": " + e);
+            }
+        }
     }
 
     /** What SandboxClient.fromEnvironment() does, with an explicit environment instead of System.getenv(). */
