@@ -30,9 +30,18 @@ public final class Runsc {
     public static Result run(List<String> cmd, Duration timeout, int maxChars) throws IOException {
         File out = File.createTempFile("agentbox-cmd-", ".out");
         File err = File.createTempFile("agentbox-cmd-", ".err");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(out).redirectError(err).start();
+        // the output is read through descriptors opened now, and the names go as soon as the child has its own: a JVM
+        // killed while the command runs (kill -9 of agentboxd) leaves no file behind
+        try (java.io.RandomAccessFile outFile = new java.io.RandomAccessFile(out, "r");
+             java.io.RandomAccessFile errFile = new java.io.RandomAccessFile(err, "r")) {
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                        .redirectOutput(out).redirectError(err).start();
+            } finally {
+                Files.deleteIfExists(out.toPath());
+                Files.deleteIfExists(err.toPath());
+            }
             try {
                 p.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
@@ -46,22 +55,19 @@ public final class Runsc {
             } catch (ExecutionException e) {
                 throw new IOException(String.join(" ", cmd) + ": " + e.getCause(), e.getCause());
             }
-            return new Result(p.exitValue(), read(out, maxChars), read(err, 64 * 1024));
+            return new Result(p.exitValue(), read(outFile, maxChars), read(errFile, 64 * 1024));
         } finally {
             Files.deleteIfExists(out.toPath());
             Files.deleteIfExists(err.toPath());
         }
     }
 
-    private static String read(File f, int maxChars) throws IOException {
+    private static String read(java.io.RandomAccessFile raf, int maxChars) throws IOException {
         // only the end is kept: the start of a huge file is never read into memory
-        byte[] b;
-        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f, "r")) {
-            long len = raf.length(), keep = Math.min(len, 4L * maxChars);
-            raf.seek(len - keep);
-            b = new byte[(int) keep];
-            raf.readFully(b);
-        }
+        long len = raf.length(), keep = Math.min(len, 4L * maxChars);
+        raf.seek(len - keep);
+        byte[] b = new byte[(int) keep];
+        raf.readFully(b);
         String s = new String(b, StandardCharsets.UTF_8);
         return s.length() > maxChars ? s.substring(s.length() - maxChars) : s;
     }
