@@ -489,7 +489,12 @@ static void *mem_register(void *arg) {
         char line[128];
         long long t = r->lo + (r->hi - r->lo) * i / 16;
         int len = snprintf(line, sizeof line, "%d %d %lld", r->efd, r->ufd, t);
-        if (write(r->cfd, line, (size_t)len) < 0) { mem_reg_errno = errno ? errno : EIO; break; }
+        if (write(r->cfd, line, (size_t)len) < 0) {
+            mem_reg_errno = errno ? errno : EIO;
+            char c = 0;
+            (void)!write(sig_fd[1], &c, 1); /* wake the loop so it logs the failure now */
+            break;
+        }
     }
     close(r->cfd);
     free(r);

@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A claim in one round trip ({@code POST .../sandboxclaims?wait=Ready}): the request that created the claim binds it
  * itself, with the {@link ClaimController}'s own reconcile run through its {@link WorkQueue} (so the queue's one-key-at-a-time
- * rule and the controller's optimistic take of a pool member stay the only binding rule), unless a worker already took the
- * claim from its creation event; then waits on the store until the claim is Ready, finished for good, or the timeout passes. The binding and the Ready status are committed to the store
+ * rule and the controller's optimistic take of a pool member stay the only binding rule), then waits on the store until the
+ * claim is Ready, finished for good, or the timeout passes. The binding and the Ready status are committed to the store
  * before this returns; the rest (the assigned-sandbox annotation, events, the pool's refill) follows on the controllers'
  * threads.
  */

@@ -73,22 +73,20 @@ public final class WorkQueue implements AutoCloseable {
     }
 
     /**
-     * Reconciles {@code key} now, on the caller's thread (a one-round-trip claim binds in its request), unless a worker
-     * has the key at this moment: that worker's pass is then the one under way, and the caller watches for its result in
-     * the store (waiting for the worker would also wait for any pass it requeues, such as a claim's annotation). The
-     * queue's rule is kept: workers skip the key while the caller has it (an enqueue meanwhile runs again after), and a
-     * requeue the reconcile asks for is scheduled as a worker's would be.
+     * Reconciles {@code key} now, on the caller's thread (a one-round-trip claim binds in its request), with the queue's
+     * rule kept: it waits while a worker has the key, and workers skip the key while the caller has it (an enqueue meanwhile
+     * runs again after). A requeue the reconcile asks for is scheduled as a worker's would be.
      *
-     * @return whether the caller ran the reconcile
+     * @throws InterruptedException when interrupted while a worker had the key (nothing was reconciled then)
      */
-    public boolean reconcileNow(ObjectKey key) {
+    public void reconcileNow(ObjectKey key) throws InterruptedException {
         synchronized (this) {
-            if (closed || active.contains(key)) return false;
+            if (closed) return;
+            while (active.contains(key)) wait();
             queue.remove(key); // done now, not again by a worker
             active.add(key);
         }
         run(key);
-        return true;
     }
 
     /** Runs one reconcile of a key the caller marked active, then releases it (and requeues it when dirty or asked). */
