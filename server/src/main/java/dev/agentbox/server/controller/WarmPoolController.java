@@ -115,7 +115,8 @@ public final class WarmPoolController implements Controller {
         if (pool.getSpec().getUpdateStrategy() != null && pool.getSpec().getUpdateStrategy().effectiveType() == UpdateStrategyType.RECREATE) {
             for (Store.Summary s : List.copyOf(members)) {
                 if (!hash.equals(s.labels().get(Names.SANDBOX_TEMPLATE_HASH_LABEL))) {
-                    store.delete(Sandbox.class, key.namespace(), s.key().name());
+                    // only the version summarised: a claim may have taken it since (judged again on the next pass)
+                    if (store.delete(Sandbox.class, key.namespace(), s.key().name(), s.resourceVersion()).isEmpty()) continue;
                     members.remove(s);
                     log.info("warm pool {}: deleted {} (template changed, updateStrategy Recreate)", key, s.key().name());
                     events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + s.key().name()
@@ -145,11 +146,13 @@ public final class WarmPoolController implements Controller {
             }
         }
         if (members.size() > want) {
-            // drop the ones least useful first: not ready, then newest
+            // drop the ones least useful first: not ready, then newest; each only as summarised (a claim may have taken
+            // it since: then it is no member to drop, and the next pass counts again)
             members.sort(Comparator.comparing(Store.Summary::ready).reversed().thenComparing(Store.Summary::creationTimestamp));
-            while (members.size() > want) {
-                Store.Summary extra = members.remove(members.size() - 1);
-                store.delete(Sandbox.class, key.namespace(), extra.key().name());
+            for (int i = members.size() - 1; i >= 0 && members.size() > want; i--) {
+                Store.Summary extra = members.get(i);
+                if (store.delete(Sandbox.class, key.namespace(), extra.key().name(), extra.resourceVersion()).isEmpty()) continue;
+                members.remove(i);
                 have--;
                 log.info("warm pool {}: deleted surplus member {}", key, extra.key().name());
                 events.normal(pool, EventReasons.SUCCESSFUL_DELETE, "Deleting", "Deleted sandbox: " + extra.key().name());

@@ -111,9 +111,11 @@ public final class Store implements AutoCloseable {
     /**
      * What the store keeps in memory of every object, so that selecting objects by labels, owner or readiness costs
      * in proportion to the objects selected, not to every object of the kind: no row is read or parsed to be passed
-     * over. {@code ready}: its status has the condition Ready=True.
+     * over. {@code ready}: its status has the condition Ready=True. {@code resourceVersion}: as of the summary, for a
+     * write or delete that must not act on a newer version (see {@link #delete(Class, String, String, String)}).
      */
-    public record Summary(Key key, Map<String, String> labels, List<String> ownerUids, String creationTimestamp, boolean ready) {
+    public record Summary(Key key, String resourceVersion, Map<String, String> labels, List<String> ownerUids, String creationTimestamp,
+                          boolean ready) {
         static Summary of(String namespace, String name, JsonNode tree) {
             JsonNode meta = tree.path("metadata");
             List<String> owners = new ArrayList<>();
@@ -122,7 +124,8 @@ public final class Store implements AutoCloseable {
             for (JsonNode c : tree.path("status").path("conditions")) {
                 if ("Ready".equals(c.path("type").asText())) ready = "True".equals(c.path("status").asText());
             }
-            return new Summary(new Key(namespace, name), labelsOf(meta), List.copyOf(owners), meta.path("creationTimestamp").asText(""), ready);
+            return new Summary(new Key(namespace, name), meta.path("resourceVersion").asText(""), labelsOf(meta), List.copyOf(owners),
+                    meta.path("creationTimestamp").asText(""), ready);
         }
     }
 
