@@ -122,12 +122,9 @@ public final class Bench {
                 }
                 java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
                         .sslContext(dev.agentbox.client.AgentboxTls.trusting(daemon.caFile())).build();
-                java.net.http.HttpRequest health = java.net.http.HttpRequest.newBuilder(java.net.URI.create(daemon.endpoint() + "/healthz")).build();
-                for (int i = 0; i < execRuns + 20; i++) {
-                    long t0 = System.nanoTime();
-                    http.send(health, java.net.http.HttpResponse.BodyHandlers.discarding());
-                    if (i >= 20) healthz.add(ms(t0));
-                }
+                java.net.URI health = java.net.URI.create(daemon.endpoint() + "/healthz");
+                DensityBench.healthz(http, health, 20); // the connection and its TLS session, not counted
+                healthz.addAll(DensityBench.healthz(http, health, execRuns));
                 for (int i = 0; i < baselineRuns; i++) {
                     long t0 = System.nanoTime();
                     runtime.execViaRunscExec("ab-" + uid, List.of("true"));

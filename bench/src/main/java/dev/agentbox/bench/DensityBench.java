@@ -152,7 +152,7 @@ final class DensityBench {
         return out;
     }
 
-    private static List<Double> healthz(HttpClient http, URI uri, int n) throws Exception {
+    static List<Double> healthz(HttpClient http, URI uri, int n) throws Exception {
         List<Double> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();

@@ -378,13 +378,16 @@ public final class Store implements AutoCloseable {
      * {@link Key} order, from memory: nothing is read from the database or parsed.
      */
     public synchronized List<Summary> summaries(Class<? extends HasMetadata> type, String namespace, Predicate<Summary> filter) {
-        java.util.TreeMap<Key, Summary> all = index.get(kindKey(type));
-        if (all == null) return List.of();
-        java.util.Collection<Summary> scope = namespace == null ? all.values()
-                : all.subMap(new Key(namespace, ""), true, new Key(namespace + "\0", ""), false).values();
         List<Summary> out = new ArrayList<>();
-        for (Summary s : scope) if (filter == null || filter.test(s)) out.add(s);
+        for (Summary s : scope(kindKey(type), namespace)) if (filter == null || filter.test(s)) out.add(s);
         return out;
+    }
+
+    /** The summaries of a store key in a namespace (null: all), in {@link Key} order; a view, under the lock. */
+    private java.util.Collection<Summary> scope(String kind, String namespace) {
+        java.util.TreeMap<Key, Summary> all = index.get(kind);
+        if (all == null) return List.of();
+        return namespace == null ? all.values() : all.subMap(new Key(namespace, ""), true, new Key(namespace + "\0", ""), false).values();
     }
 
     /**
@@ -543,21 +546,9 @@ public final class Store implements AutoCloseable {
         return list(type, namespace, null);
     }
 
-    /** How many objects of a kind a namespace holds (null: all namespaces). */
+    /** How many objects of a kind a namespace holds (null: all namespaces), from the in-memory summaries. */
     public synchronized long count(Class<? extends HasMetadata> type, String namespace) {
-        String sql = namespace == null
-                ? "SELECT COUNT(*) FROM objects WHERE kind = ?"
-                : "SELECT COUNT(*) FROM objects WHERE kind = ? AND namespace = ?";
-        try (PreparedStatement ps = db.prepareStatement(sql)) {
-            ps.setString(1, kindKey(type));
-            if (namespace != null) ps.setString(2, namespace);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        } catch (SQLException e) {
-            throw new SandboxFailedException("state database read failed: " + e.getMessage(), e);
-        }
+        return scope(kindKey(type), namespace).size();
     }
 
     /** Objects of a kind (in a namespace; null: all) that have ownerReferences: what the garbage collector looks at. */

@@ -78,6 +78,8 @@ class StoreIndexTest {
 
             store.delete(Sandbox.class, "a", "one");
             assertThat(names(store.summaries(Sandbox.class, null, null))).containsExactly("a/two", "ab/three", "b/four");
+            assertThat(store.count(Sandbox.class, "a")).as("quotas count from the summaries").isEqualTo(1);
+            assertThat(store.count(Sandbox.class, null)).isEqualTo(3);
             assertThat(store.summaries(Sandbox.class, "b", null).get(0).creationTimestamp()).isNotEmpty();
         }
         try (Store again = new Store(file, MAPPER)) {
